@@ -1,0 +1,9 @@
+"""URL map of the portal: one include per app."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("portal.health.urls")),
+    path("admin/", admin.site.urls),
+]

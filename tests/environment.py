@@ -1,0 +1,22 @@
+"""pytest plugin loaded before pytest-django reads the settings (``-p tests.environment``).
+
+It gives the test run production-like settings (debug off, a throwaway secret key) and
+reserves a free port for the in-memory MongoDB stand-in that ``tests/conftest.py`` starts.
+"""
+
+import os
+
+from devtools.services import free_port, mongo_uri
+
+MONGO_PORT = free_port()
+
+TEST_ENVIRONMENT = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
+    "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "MONGO_URI": mongo_uri(MONGO_PORT),
+    "MONGO_DB": "prognosis",
+    "MONGO_TIMEOUT_MS": "2000",
+}
+os.environ.update(TEST_ENVIRONMENT)
