@@ -1,0 +1,1 @@
+"""TF Serving and TensorFlow .proto files (wire contract) and the script that compiles them."""
