@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint train evaluate
+.PHONY: install run test lint train evaluate bench
 
 # (Re)install only when the pinned requirements change.
 $(INSTALLED): requirements/portal.txt requirements/dev.txt
@@ -28,3 +28,6 @@ train: install
 
 evaluate: install
 	$(BIN)/python -m training.evaluate --model serving/models/densenet --data ../shared/cxr --out var/report.json
+
+bench: install
+	$(BIN)/python -m bench.serving --out var/bench.json

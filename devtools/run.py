@@ -2,7 +2,8 @@
 
 ``python -m devtools.run`` (``make run``). Ctrl-C stops everything it started.
 Ports and addresses come from the environment: PORTAL_PORT (8000), MONGO_PORT (27017),
-MONGO_URI (when set, that MongoDB is used and no stand-in is started),
+MODEL_GRPC_PORT (8500) and MODEL_REST_PORT (8501), TF Serving's defaults;
+MONGO_URI or MODEL_SERVER (when set, that service is used and none is started),
 PROGNOSIS_VAR_DIR (where the stand-in keeps its data; ./var).
 """
 
@@ -21,6 +22,7 @@ from devtools.services import (
     start_mongo,
     start_portal,
 )
+from serving.testing import start_model_server
 
 VAR_DIR = Path(os.environ.get("PROGNOSIS_VAR_DIR", REPO_ROOT / "var"))
 
@@ -40,13 +42,13 @@ def redact(uri):
 
 def start_all(env, services):
     """Start each service in order, appending it to ``services`` as soon as it runs."""
+    (VAR_DIR / "log").mkdir(parents=True, exist_ok=True)
     if env.get("MONGO_URI"):
         error = mongo_error(env["MONGO_URI"])
         if error:
             raise ServiceError(f"MongoDB is not reachable at {redact(env['MONGO_URI'])}: {error}")
     else:
         port = int(env.get("MONGO_PORT", "27017"))
-        (VAR_DIR / "log").mkdir(parents=True, exist_ok=True)
         say(f"starting the MongoDB stand-in on port {port} (data in {VAR_DIR / 'mongo'})")
         services.append(start_mongo(port, VAR_DIR / "mongo", VAR_DIR / "log" / "mongo.log"))
         env["MONGO_URI"] = mongo_uri(port)
@@ -54,6 +56,16 @@ def start_all(env, services):
     say("applying migrations")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
                    cwd=REPO_ROOT, env=env, check=True)
+
+    if not env.get("MODEL_SERVER"):
+        grpc_port = int(env.get("MODEL_GRPC_PORT", "8500"))
+        rest_port = int(env.get("MODEL_REST_PORT", "8501"))
+        say(f"starting the model server on ports {grpc_port} (gRPC) and {rest_port} (REST)")
+        server = start_model_server(
+            REPO_ROOT / "serving/models.config", grpc_port, rest_port, log_path=VAR_DIR / "log" / "model-server.log"
+        )
+        services.append(server.service)
+        env["MODEL_SERVER"] = server.target
 
     port = int(env.get("PORTAL_PORT", "8000"))
     say(f"starting the portal on port {port}")

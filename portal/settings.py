@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "portal.health",
+    "portal.screening",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 # The model server, reached through the TensorFlow Serving gRPC API.
 MODEL_SERVER = os.environ.get("MODEL_SERVER", "127.0.0.1:8500")
 MODEL_NAME = os.environ.get("MODEL_NAME", "densenet")
+MODEL_VERSION = int(os.environ["MODEL_VERSION"]) if os.environ.get("MODEL_VERSION") else None  # None: the latest
+MODEL_TIMEOUT = float(os.environ.get("MODEL_TIMEOUT", "10"))
+
+# An upload is kept this long (seconds) so a result can be retried or saved, then purged.
+PENDING_UPLOAD_TTL = int(os.environ.get("PENDING_UPLOAD_TTL", "3600"))
 
 # Security: secure by default outside debug. TLS ends at the ingress, which sets
 # X-Forwarded-Proto.

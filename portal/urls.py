@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("portal.health.urls")),
+    path("", include("portal.screening.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,8 @@
 """pytest plugin loaded before pytest-django reads the settings (``-p tests.environment``).
 
 It gives the test run production-like settings (debug off, a throwaway secret key) and
-reserves a free port for the in-memory MongoDB stand-in that ``tests/conftest.py`` starts.
+reserves free ports for the services that ``tests/conftest.py`` starts: the in-memory
+MongoDB stand-in and the local model server.
 """
 
 import os
@@ -9,6 +10,8 @@ import os
 from devtools.services import free_port, mongo_uri
 
 MONGO_PORT = free_port()
+MODEL_GRPC_PORT = free_port()
+MODEL_REST_PORT = free_port()
 
 TEST_ENVIRONMENT = {
     "DJANGO_DEBUG": "0",
@@ -18,5 +21,7 @@ TEST_ENVIRONMENT = {
     "MONGO_URI": mongo_uri(MONGO_PORT),
     "MONGO_DB": "prognosis",
     "MONGO_TIMEOUT_MS": "2000",
+    "MODEL_SERVER": f"127.0.0.1:{MODEL_GRPC_PORT}",
+    "MODEL_TIMEOUT": "5",
 }
 os.environ.update(TEST_ENVIRONMENT)

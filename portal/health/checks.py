@@ -3,8 +3,15 @@
 Reasons are shown on /readyz, so they name the dependency and never carry credentials.
 """
 
+from functools import cache
+
+from django.conf import settings
 from django.db import connection
 from pymongo.errors import PyMongoError
+
+from serving.client import ModelClient, ModelServerError
+
+PROBE_TIMEOUT_S = 2.0
 
 
 def check_mongodb():
@@ -16,7 +23,22 @@ def check_mongodb():
     return None
 
 
-READINESS_CHECKS = {"mongodb": check_mongodb}
+@cache
+def _status_client(target, model_name):
+    return ModelClient(target, model_name=model_name, timeout=PROBE_TIMEOUT_S)
+
+
+def check_model_server():
+    try:
+        versions = _status_client(settings.MODEL_SERVER, settings.MODEL_NAME).status()
+    except ModelServerError as error:
+        return f"The model server is not ready ({error.code.name})."
+    if not any(state == "AVAILABLE" for _, state in versions):
+        return "The model server has no available version of the model."
+    return None
+
+
+READINESS_CHECKS = {"mongodb": check_mongodb, "model_server": check_model_server}
 
 
 def readiness():

@@ -45,16 +45,20 @@ def wait_until(predicate, timeout):
 
 
 def test_run_serves_the_portal_and_ctrl_c_leaves_no_orphans(tmp_path):
-    portal_port, mongo_port = free_port(), free_port()
-    run = launch(tmp_path, PORTAL_PORT=str(portal_port), MONGO_PORT=str(mongo_port), MONGO_URI="")
+    portal_port, mongo_port, grpc_port, rest_port = (free_port() for _ in range(4))
+    run = launch(tmp_path, PORTAL_PORT=str(portal_port), MONGO_PORT=str(mongo_port), MONGO_URI="",
+                 MODEL_GRPC_PORT=str(grpc_port), MODEL_REST_PORT=str(rest_port), MODEL_SERVER="")
     base = f"http://127.0.0.1:{portal_port}"
     try:
         assert wait_until(lambda: http_ok(f"{base}/readyz"), timeout=120), run.stdout.read()
         for path in ("/", "/healthz", "/readyz"):
             with urllib.request.urlopen(base + path, timeout=10) as response:
                 assert response.status == 200
+        with urllib.request.urlopen(base + "/readyz", timeout=10) as response:
+            assert b'"model_server": "ok"' in response.read()
         assert (tmp_path / "mongo").is_dir()
         assert processes_mentioning(f"--port {mongo_port}")
+        assert processes_mentioning(f"--port={grpc_port}")
     finally:
         run.send_signal(signal.SIGINT)
         output, _ = run.communicate(timeout=60)
@@ -62,7 +66,8 @@ def test_run_serves_the_portal_and_ctrl_c_leaves_no_orphans(tmp_path):
     assert "stopping" in output
     assert processes_mentioning(f"--port {mongo_port}") == []
     assert processes_mentioning(f"127.0.0.1:{portal_port}") == []
-    assert port_is_free(portal_port) and port_is_free(mongo_port)
+    assert processes_mentioning(f"--port={grpc_port}") == []
+    assert all(port_is_free(port) for port in (portal_port, mongo_port, grpc_port, rest_port))
 
 
 def test_run_says_when_mongodb_is_unreachable(tmp_path):
@@ -86,5 +91,5 @@ def test_run_names_a_port_already_in_use(tmp_path):
         run = launch(tmp_path, MONGO_URI="", MONGO_PORT=str(mongo_port), PORTAL_PORT=str(port))
         output, _ = run.communicate(timeout=120)
     assert run.returncode == 1
-    assert f"Port {port} is already in use, so the portal cannot start" in output
+    assert f"Port {port} is already in use, so the portal cannot start" in output, output
     assert processes_mentioning(f"--port {mongo_port}") == []

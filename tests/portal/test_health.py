@@ -17,11 +17,14 @@ def test_healthz_touches_no_dependency(client):
     assert response.json() == {"status": "ok"}
 
 
+READY = {"status": "ready", "checks": {"mongodb": "ok", "model_server": "ok"}}
+
+
 @pytest.mark.django_db
-def test_readyz_reports_mongodb(client):
+def test_readyz_reports_mongodb_and_the_model_server(client, model_server):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"mongodb": "ok"}}
+    assert response.json() == READY
 
 
 def test_landing_page_says_it_is_not_a_diagnosis(client):
@@ -47,7 +50,7 @@ def wait_for_status(url, status, timeout=30.0):
         time.sleep(0.5)
 
 
-def test_readyz_turns_503_while_mongodb_is_down_and_recovers(tmp_path):
+def test_readyz_turns_503_while_mongodb_is_down_and_recovers(tmp_path, model_server):
     mongo_port, portal_port = free_port(), free_port()
     mongo = start_mongo(mongo_port)
     portal = start_portal(
@@ -57,13 +60,14 @@ def test_readyz_turns_503_while_mongodb_is_down_and_recovers(tmp_path):
     )
     readyz = f"http://127.0.0.1:{portal_port}/readyz"
     try:
-        assert get_json(readyz) == (200, {"status": "ready", "checks": {"mongodb": "ok"}})
+        assert get_json(readyz) == (200, READY)
 
         mongo.stop()
         code, body = get_json(readyz)
         assert code == 503
         assert body["status"] == "unavailable"
         assert body["checks"]["mongodb"].startswith("MongoDB is not reachable")
+        assert body["checks"]["model_server"] == "ok"
         assert "Traceback" not in (tmp_path / "portal.log").read_text()
 
         mongo = start_mongo(mongo_port)

@@ -1,0 +1,64 @@
+"""One X-ray through the model: preprocess, call the model server, read the answer.
+
+The model's contract (see DESIGN.md) carries everything needed to interpret the result:
+class probabilities, the operating threshold, the out-of-distribution score and cut-off,
+the heatmap, and the model version that produced them.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from django.conf import settings
+
+from preprocess import PreparedImage
+from serving.client import ModelClient
+
+CLASS_NAMES = ("normal", "pneumonia", "covid")
+
+
+def model_client() -> ModelClient:
+    """The client for the configured model server: one (and one gRPC channel) per process."""
+    return _client(settings.MODEL_SERVER, settings.MODEL_NAME, settings.MODEL_VERSION, settings.MODEL_TIMEOUT)
+
+
+@cache
+def _client(target, model_name, version, timeout):
+    return ModelClient(target, model_name=model_name, version=version, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    probabilities: dict[str, float]
+    p_covid: float
+    threshold: float
+    ood_score: float
+    ood_threshold: float
+    heatmap: np.ndarray | None
+    model_name: str
+    model_version: int
+
+    @property
+    def looks_like_chest_xray(self) -> bool:
+        return self.ood_score <= self.ood_threshold
+
+    @property
+    def above_threshold(self) -> bool:
+        return self.p_covid >= self.threshold
+
+
+def analyse(image: PreparedImage, *, explain: bool = True) -> Analysis:
+    """Raises serving.client.ModelServerError when the model server cannot answer."""
+    signature = "explain" if explain else "serving_default"
+    prediction = model_client().predict(image.array[np.newaxis], signature=signature)
+    out = prediction.outputs
+    return Analysis(
+        probabilities={name: float(p) for name, p in zip(CLASS_NAMES, out["probabilities"][0], strict=True)},
+        p_covid=float(out["p_covid"][0]),
+        threshold=float(out["threshold"][0]),
+        ood_score=float(out["ood_score"][0]),
+        ood_threshold=float(out["ood_threshold"][0]),
+        heatmap=out["heatmap"][0] if explain else None,
+        model_name=prediction.model_name,
+        model_version=prediction.model_version,
+    )

@@ -1,0 +1,46 @@
+"""Uploads kept for a short while between the upload and the result (or a retry).
+
+An upload lives in GridFS under an unguessable token, so a model server that is down
+costs the person nothing: the result page can be reloaded until the model answers.
+Nothing identifying is stored with it, and it is purged after PENDING_UPLOAD_TTL.
+"""
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import gridfs
+from django.conf import settings
+from django.db import connection
+
+BUCKET = "pending_uploads"
+
+
+def _bucket():
+    return gridfs.GridFSBucket(connection.database, bucket_name=BUCKET)
+
+
+def keep(data: bytes) -> str:
+    """Store the upload's bytes; returns its token (192 random bits)."""
+    purge_expired()
+    token = secrets.token_urlsafe(24)
+    expires = datetime.now(UTC) + timedelta(seconds=settings.PENDING_UPLOAD_TTL)
+    _bucket().upload_from_stream_with_id(token, token, data, metadata={"expires": expires})
+    return token
+
+
+def load(token: str) -> bytes | None:
+    """The upload's bytes, or None when the token is unknown or expired."""
+    try:
+        stream = _bucket().open_download_stream(token)
+    except gridfs.errors.NoFile:
+        return None
+    if stream.metadata["expires"].replace(tzinfo=UTC) < datetime.now(UTC):
+        return None
+    return stream.read()
+
+
+def purge_expired():
+    files = connection.database[f"{BUCKET}.files"]
+    bucket = _bucket()
+    for entry in files.find({"metadata.expires": {"$lt": datetime.now(UTC)}}, {"_id": 1}):
+        bucket.delete(entry["_id"])
