@@ -5,10 +5,14 @@ No Docker engine runs here, so these checks read the Dockerfiles instead of buil
 
 import re
 import shlex
+import subprocess
+from pathlib import PurePosixPath
 
 import pytest
 
 from devtools.services import REPO_ROOT
+from serving.server.config import read_text_proto
+from serving.stubs.tensorflow_serving.config import model_server_config_pb2
 
 DOCKERFILES = ["Dockerfile.portal", "Dockerfile.serving"]
 
@@ -48,6 +52,28 @@ def test_images_run_as_non_root(dockerfile):
 def test_serving_image_is_pinned_tensorflow_serving():
     bases = [rest for keyword, rest in instructions("Dockerfile.serving") if keyword == "FROM"]
     assert re.fullmatch(r"tensorflow/serving:\d+\.\d+\.\d+", bases[-1])
+
+
+def test_serving_image_gives_tensorflow_serving_absolute_base_paths(tmp_path):
+    """tensorflow_model_server refuses relative base paths; the image's RUN rewrites them, and
+    each must then name a folder the image copies the models to."""
+    [workdir] = [rest for keyword, rest in instructions("Dockerfile.serving") if keyword == "WORKDIR"]
+    [rewrite] = [shlex.split(rest) for keyword, rest in instructions("Dockerfile.serving") if keyword == "RUN"]
+    assert rewrite[0] == "sed" and rewrite[-1] == "models.config"
+    config = tmp_path / "models.config"
+    config.write_text((REPO_ROOT / "serving/models.config").read_text())
+    subprocess.run([*rewrite[:-1], str(config)], check=True)
+
+    original = read_text_proto(REPO_ROOT / "serving/models.config", model_server_config_pb2.ModelServerConfig())
+    rewritten = read_text_proto(config, model_server_config_pb2.ModelServerConfig())
+    destinations = {
+        PurePosixPath(workdir, shlex.split(rest)[-1])
+        for keyword, rest in instructions("Dockerfile.serving")
+        if keyword == "COPY"
+    }
+    for before, after in zip(original.model_config_list.config, rewritten.model_config_list.config, strict=True):
+        assert after.base_path == str(PurePosixPath(workdir, before.base_path))
+        assert PurePosixPath(after.base_path) in destinations
 
 
 def test_serving_image_carries_a_model_version():
