@@ -6,7 +6,7 @@ production tensorflow/serving container reads.
 
 One local convenience: a relative base_path is resolved against the directory of the config
 file (so serving/models.config can say `models/densenet` wherever the server is started).
-tensorflow_model_server resolves it against its working directory instead.
+tensorflow_model_server refuses relative paths, so Dockerfile.serving makes them absolute.
 """
 
 from pathlib import Path
