@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint train evaluate bench
+.PHONY: install run test lint train evaluate bench vendor
 
 # (Re)install only when the pinned requirements change.
 $(INSTALLED): requirements/portal.txt requirements/dev.txt
@@ -20,7 +20,9 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 test: lint
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
 
 train: install
@@ -31,3 +33,13 @@ evaluate: install
 
 bench: install
 	$(BIN)/python -m bench.serving --out var/bench.json
+
+# Re-copies the vendored front-end files from npm (versions pinned in package.json and
+# package-lock.json). The copies are committed, so nothing else needs npm.
+vendor:
+	npm ci --no-audit --no-fund
+	mkdir -p portal/static/vendor/bootstrap/css tests/browser/vendor/axe-core
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+		portal/static/vendor/bootstrap/css/
+	cp node_modules/bootstrap/LICENSE portal/static/vendor/bootstrap/
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/browser/vendor/axe-core/

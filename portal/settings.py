@@ -48,9 +48,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "portal.health",
     "portal.screening",
+    "portal.cases",
+    "portal.observability",
 ]
 
 MIDDLEWARE = [
+    "portal.observability.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -122,8 +125,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Site-wide assets: the layout's CSS and the vendored Bootstrap (make vendor); nothing comes from a CDN.
+STATICFILES_DIRS = [BASE_DIR / "portal" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # A saved case's files (the upload, its display copy, the heatmap) live in MongoDB GridFS.
+    "cases": {"BACKEND": "portal.cases.storage.GridFSStorage", "OPTIONS": {"bucket": "case_files"}},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -148,6 +155,9 @@ MODEL_TIMEOUT = float(os.environ.get("MODEL_TIMEOUT", "10"))
 # An upload is kept this long (seconds) so a result can be retried or saved, then purged.
 PENDING_UPLOAD_TTL = int(os.environ.get("PENDING_UPLOAD_TTL", "3600"))
 
+# A saved case (answers, images, prediction) is kept this many days; the consent text says so.
+CASE_RETENTION_DAYS = int(os.environ.get("CASE_RETENTION_DAYS", "90"))
+
 # Security: secure by default outside debug. TLS ends at the ingress, which sets
 # X-Forwarded-Proto.
 SESSION_COOKIE_HTTPONLY = True
@@ -169,7 +179,10 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.observability.json_logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if DEBUG else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -5,6 +5,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("portal.health.urls")),
+    path("", include("portal.observability.urls")),
     path("", include("portal.screening.urls")),
+    path("cases/", include("portal.cases.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,6 @@
-"""Liveness and readiness probes, and the landing page."""
+"""Liveness and readiness probes."""
 
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from portal.health.checks import readiness
@@ -21,7 +20,3 @@ def readyz(request):
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
-
-
-def landing(request):
-    return render(request, "health/landing.html")

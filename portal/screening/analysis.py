@@ -5,16 +5,27 @@ class probabilities, the operating threshold, the out-of-distribution score and 
 the heatmap, and the model version that produced them.
 """
 
+import time
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 from django.conf import settings
+from django.db import models
 
+from portal.observability.metrics import record_model_call, record_prediction
 from preprocess import PreparedImage
-from serving.client import ModelClient
+from serving.client import ModelClient, ModelServerError
 
 CLASS_NAMES = ("normal", "pneumonia", "covid")
+
+
+class Reading(models.TextChoices):
+    """The model's answer in words; an image that is not a chest X-ray gets no score."""
+
+    COVID_PATTERN = "covid_pattern", "Resembles COVID-19 pneumonia"
+    NO_COVID_PATTERN = "no_covid_pattern", "Does not resemble COVID-19 pneumonia"
+    NOT_A_CHEST_XRAY = "not_a_chest_xray", "Does not look like a frontal chest X-ray"
 
 
 def model_client() -> ModelClient:
@@ -39,20 +50,24 @@ class Analysis:
     model_version: int
 
     @property
-    def looks_like_chest_xray(self) -> bool:
-        return self.ood_score <= self.ood_threshold
-
-    @property
-    def above_threshold(self) -> bool:
-        return self.p_covid >= self.threshold
+    def reading(self) -> Reading:
+        if self.ood_score > self.ood_threshold:
+            return Reading.NOT_A_CHEST_XRAY
+        return Reading.COVID_PATTERN if self.p_covid >= self.threshold else Reading.NO_COVID_PATTERN
 
 
 def analyse(image: PreparedImage, *, explain: bool = True) -> Analysis:
     """Raises serving.client.ModelServerError when the model server cannot answer."""
     signature = "explain" if explain else "serving_default"
-    prediction = model_client().predict(image.array[np.newaxis], signature=signature)
+    started = time.perf_counter()
+    try:
+        prediction = model_client().predict(image.array[np.newaxis], signature=signature)
+    except ModelServerError as error:
+        record_model_call(signature, error.code.name, time.perf_counter() - started)
+        raise
+    record_model_call(signature, "OK", time.perf_counter() - started)
     out = prediction.outputs
-    return Analysis(
+    analysis = Analysis(
         probabilities={name: float(p) for name, p in zip(CLASS_NAMES, out["probabilities"][0], strict=True)},
         p_covid=float(out["p_covid"][0]),
         threshold=float(out["threshold"][0]),
@@ -62,3 +77,5 @@ def analyse(image: PreparedImage, *, explain: bool = True) -> Analysis:
         model_name=prediction.model_name,
         model_version=prediction.model_version,
     )
+    record_prediction(analysis.reading.value, analysis.model_version)
+    return analysis

@@ -1,7 +1,8 @@
-"""PNG data URIs for the result page: the X-ray as decoded, and the heatmap coloured.
+"""PNG images for the pages and for a saved case: the X-ray as decoded, and the heatmap.
 
 The heatmap stays at the model's resolution; the browser stretches it over the X-ray,
-so no image is resized outside preprocess.
+so no image is resized outside preprocess. It is kept as 8-bit grey levels (what a saved
+case stores) and coloured only when shown.
 """
 
 import base64
@@ -18,18 +19,34 @@ _LUT = np.stack(
 ).astype(np.uint8)
 
 
-def png_data_uri(image: Image.Image) -> str:
+def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
-def xray_uri(display: np.ndarray) -> str:
-    return png_data_uri(Image.fromarray(display, mode="L"))
+def data_uri(png_bytes: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
 
 
-def heatmap_uri(heatmap: np.ndarray) -> str:
+def xray_png(display: np.ndarray) -> bytes:
+    return png(Image.fromarray(display, mode="L"))
+
+
+def heatmap_levels(heatmap: np.ndarray) -> np.ndarray:
+    """The model's heatmap (floats in [0, 1]) as 256 grey levels."""
+    return np.round(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def heatmap_levels_png(levels: np.ndarray) -> bytes:
+    return png(Image.fromarray(levels, mode="L"))
+
+
+def read_levels(png_bytes: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("L"))
+
+
+def coloured_heatmap_png(levels: np.ndarray) -> bytes:
     """Colour by intensity; alpha grows with it, so cold regions leave the X-ray visible."""
-    levels = np.clip(heatmap * 255.0, 0, 255).astype(np.uint8)
     rgba = np.dstack([_LUT[levels], (levels.astype(np.float32) * 0.9).astype(np.uint8)])
-    return png_data_uri(Image.fromarray(rgba, mode="RGBA"))
+    return png(Image.fromarray(rgba, mode="RGBA"))

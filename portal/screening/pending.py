@@ -39,6 +39,14 @@ def load(token: str) -> bytes | None:
     return stream.read()
 
 
+def discard(token: str):
+    """Delete the upload once it is saved with a case (or no longer wanted)."""
+    try:
+        _bucket().delete(token)
+    except gridfs.errors.NoFile:
+        pass
+
+
 def purge_expired():
     files = connection.database[f"{BUCKET}.files"]
     bucket = _bucket()

@@ -1,67 +1,58 @@
-"""The patient flow: upload an X-ray, see the model's reading and where it looked."""
+"""The patient flow's first half: the landing page, the upload, and the model's reading of the X-ray."""
 
 import logging
 
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
+from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from portal.screening import pending
-from portal.screening.analysis import analyse
-from portal.screening.forms import UploadForm
-from portal.screening.images import heatmap_uri, xray_uri
-from preprocess import Rejection, prepare
+from portal.screening.analysis import Reading, analyse
+from portal.screening.forms import UploadForm, body_too_large, oversized_upload_form
+from portal.screening.images import coloured_heatmap_png, data_uri, heatmap_levels, xray_png
+from portal.screening.outages import database_required, unavailable
+from portal.screening.privacy import no_referrer, private_page
+from preprocess import prepare
 from serving.client import ModelServerError
 
 logger = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 30
 
 
+def landing(request):
+    return render(request, "screening/landing.html")
+
+
+@database_required
 def upload(request):
+    """A plain form post: the upload is checked, kept for a while, and its result shown at its own address."""
     if request.method != "POST":
         return render(request, "screening/upload.html", {"form": UploadForm()})
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES:
-        # Refused before the body is read, so an oversized upload costs no memory.
-        refusal = f"This file is too large. The limit is {filesizeformat(settings.UPLOAD_MAX_BYTES)}."
-        return render(request, "screening/upload.html", {"form": UploadForm(), "refusal": refusal}, status=413)
+    if body_too_large(request):
+        return render(request, "screening/upload.html", {"form": oversized_upload_form()}, status=413)
     form = UploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data["image"].read()
-        try:
-            image = prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES)
-        except Rejection as rejection:
-            logger.info("upload refused: %s", rejection.code)
-            form.add_error("image", rejection.reason)
-        else:
-            return show_result(request, pending.keep(data), image)
-    return render(request, "screening/upload.html", {"form": form}, status=400)
+    if not form.is_valid():
+        return render(request, "screening/upload.html", {"form": form}, status=400)
+    return redirect("screening:result", pending.keep(form.cleaned_data["image"]))
 
 
+@private_page
+@no_referrer
+@database_required
 def result(request, token):
-    """Analyse a kept upload again: the retry after the model server was unavailable."""
+    """The model's reading of a kept upload; reloading it is the retry when the model server was down."""
     data = pending.load(token)
     if data is None:
-        raise Http404("This upload has expired. Please upload the X-ray again.")
-    return show_result(request, token, prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES))
-
-
-def show_result(request, token, image):
+        raise Http404("This upload has expired.")
+    image = prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES)
     try:
         analysis = analyse(image)
     except ModelServerError as error:
         logger.warning("model server call failed: %s", error.code.name)
-        response = render(
-            request, "screening/unavailable.html", {"message": error.user_message, "token": token}, status=503
+        return unavailable(
+            request, error.user_message, retry_url=request.path, save_url=reverse("cases:new", args=[token])
         )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    context = {
-        "token": token,
-        "analysis": analysis,
-        "xray_uri": xray_uri(image.display),
-        "heatmap_uri": heatmap_uri(analysis.heatmap),
-        "p_covid_percent": round(analysis.p_covid * 100),
-        "threshold_percent": round(analysis.threshold * 100),
-    }
+    context = {"token": token, "analysis": analysis, "xray_uri": data_uri(xray_png(image.display))}
+    if analysis.reading != Reading.NOT_A_CHEST_XRAY:  # a heatmap over something else means nothing
+        context["heatmap_uri"] = data_uri(coloured_heatmap_png(heatmap_levels(analysis.heatmap)))
     return render(request, "screening/result.html", context)

@@ -1,77 +1,112 @@
 """The upload-to-result path through the real model server, and what happens when it fails."""
 
+import io
 import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from devtools.services import REPO_ROOT, free_port
 from portal.screening import pending
 from preprocess import prepare
 from serving.client import UNAVAILABLE_MESSAGE, ModelClient
 from serving.testing import start_model_server
-
-XRAY = REPO_ROOT / "tests/fixtures/cxr/hannover_006f3a8a.jpg"
+from tests.portal.flow import PDF, XRAY, inline_code, upload
 
 pytestmark = pytest.mark.django_db
 
 
-def upload(client, data, name="xray.jpg"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
+def test_the_landing_page_says_what_the_tool_does_and_does_not_do(client):
+    page = client.get("/").content.decode()
+    assert "estimates how much it resembles" in page
+    assert "What it does not do" in page and "not a diagnosis" in page
+    assert 'href="/upload"' in page
 
-    return client.post("/upload", {"image": SimpleUploadedFile(name, data)})
 
-
-def test_upload_form_is_served(client):
+def test_upload_form_is_a_plain_multipart_form_with_vendored_assets(client):
     response = client.get("/upload")
     assert response.status_code == 200
-    assert b'type="file"' in response.content and b"multipart/form-data" in response.content
+    page = response.content.decode()
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page and 'method="post"' in page
+    assets = re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', page)
+    assert any("bootstrap" in asset for asset in assets)
+    assert all(asset.startswith("/static/") for asset in assets)  # served by the portal, never a CDN
+    assert inline_code(page) == []
+    for asset in assets:
+        assert client.get(asset).status_code == 200
 
 
-def test_result_shows_the_models_reading_heatmap_and_version(client, model_server):
+def test_an_upload_is_kept_and_its_result_shown_at_its_own_address(client, model_server):
     data = XRAY.read_bytes()
-    response = upload(client, data)
+    response = upload(client, data, follow=True)
     assert response.status_code == 200
+    (result_url, status), = response.redirect_chain
+    assert status == 302 and result_url.startswith("/result/")
     page = response.content.decode()
 
     expected = ModelClient(model_server.target).predict(prepare(data).array[np.newaxis], signature="explain")
     shown = float(re.search(r'data-p-covid="([0-9.e-]+)"', page).group(1))
     assert shown == pytest.approx(float(expected.outputs["p_covid"][0]), abs=1e-6)
+    assert f"COVID-19 pattern score {shown * 100:.1f}% (bar)" in page
     assert f"Model densenet, version {expected.model_version}." in page
     assert page.count("data:image/png;base64,") == 2  # the X-ray and its heatmap
+    assert 'class="score-scale"' in page
     assert "This is not a diagnosis" in page
+    assert "Nothing about you has been stored" in page
+    assert response["X-Robots-Tag"] == "noindex, nofollow" and response["Referrer-Policy"] == "no-referrer"
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    token = result_url.removeprefix("/result/")
+    assert f'href="/cases/new/{token}"' in page
+    assert inline_code(page) == []
 
 
-def test_a_file_that_is_not_an_image_is_refused_with_the_reason(client):
-    response = upload(client, b"%PDF-1.4 not an x-ray", name="report.pdf")
+def test_an_image_that_is_not_a_chest_xray_gets_no_score(client, model_server):
+    gradient = io.BytesIO()
+    Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (256, 1)), "L").save(gradient, "PNG")
+    response = upload(client, gradient.getvalue(), name="gradient.png", follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-reading="not_a_chest_xray"' in page
+    assert "This does not look like a frontal chest X-ray, so the model gives no score." in page
+    assert "data-p-covid" not in page and not re.search(r"\d%", page)  # no probability anywhere
+    assert page.count("data:image/png;base64,") == 1  # the image as read, without a heatmap
+    assert "Model densenet, version" in page and "/cases/new/" not in page
+
+
+def test_a_file_that_is_not_an_image_is_refused_with_the_reason_at_the_field(client):
+    response = upload(client, PDF, name="report.pdf")
     assert response.status_code == 400
-    assert b"not an image we can read" in response.content
+    field_error = re.search(r'id="id_image_error"[^>]*>(.*?)</div>', response.content.decode(), re.S).group(1)
+    assert "not an image we can read" in field_error
 
 
 def test_an_oversized_upload_is_refused_before_reading_it(client, settings):
     settings.UPLOAD_MAX_BYTES = 1000
     response = upload(client, XRAY.read_bytes())
     assert response.status_code == 413
-    assert b"too large" in response.content
+    assert re.search(r'id="id_image_error"[^>]*>.*too large', response.content.decode(), re.S)
 
 
-def test_model_server_down_keeps_the_upload_and_recovers(client, settings, tmp_path):
+def test_model_server_down_keeps_the_upload_and_recovers(client, settings):
     """Kill the model server mid-run: a clear temporary error, the upload kept, then a result."""
     grpc_port, rest_port = free_port(), free_port()
     server = start_model_server(REPO_ROOT / "serving/models.config", grpc_port, rest_port)
     settings.MODEL_SERVER = server.target
     settings.MODEL_TIMEOUT = 2
     try:
-        assert upload(client, XRAY.read_bytes()).status_code == 200
+        assert upload(client, XRAY.read_bytes(), follow=True).status_code == 200
         assert client.get("/readyz").status_code == 200
 
         server.kill()
-        response = upload(client, XRAY.read_bytes())
+        response = upload(client, XRAY.read_bytes(), follow=True)
         assert response.status_code == 503
         assert response["Retry-After"]
-        assert UNAVAILABLE_MESSAGE in response.content.decode()
-        token = response.context["token"]
+        page = response.content.decode()
+        assert UNAVAILABLE_MESSAGE in page
+        token = response.redirect_chain[0][0].removeprefix("/result/")
         assert pending.load(token) == XRAY.read_bytes()
+        assert f'href="/result/{token}"' in page and f'href="/cases/new/{token}"' in page  # retry, or save now
         readyz = client.get("/readyz")
         assert readyz.status_code == 503
         assert "model server is not ready" in readyz.json()["checks"]["model_server"]
@@ -86,7 +121,9 @@ def test_model_server_down_keeps_the_upload_and_recovers(client, settings, tmp_p
 
 
 def test_an_unknown_or_expired_upload_is_not_found(client, settings):
-    assert client.get("/result/not-a-real-token").status_code == 404
+    response = client.get("/result/not-a-real-token")
+    assert response.status_code == 404
+    assert b"expired" in response.content
     settings.PENDING_UPLOAD_TTL = -1
     token = pending.keep(XRAY.read_bytes())
     assert client.get(f"/result/{token}").status_code == 404

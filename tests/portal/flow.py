@@ -1,0 +1,37 @@
+"""The patient flow in tests: what a patient sends (a fixture X-ray, the save form) and page checks."""
+
+import re
+from datetime import date, timedelta
+
+from devtools.services import REPO_ROOT
+
+XRAY = REPO_ROOT / "tests/fixtures/cxr/hannover_006f3a8a.jpg"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def answers(**changes):
+    """A complete, valid save form; `changes` replace or (with None) remove fields."""
+    form = {
+        "patient_name": "Ada Lovelace",
+        "age": "36",
+        "sex": "female",
+        "email": "ada@example.org",
+        "phone": "",
+        "symptoms": ["fever", "cough"],
+        "onset_date": (date.today() - timedelta(days=3)).isoformat(),
+        "test_status": "waiting",
+        "consent": "on",
+    }
+    form.update(changes)
+    return {name: value for name, value in form.items() if value is not None}
+
+
+def upload(client, data, name="xray.jpg", **options):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/upload", {"image": SimpleUploadedFile(name, data)}, **options)
+
+
+def inline_code(page: str) -> list[str]:
+    """Inline scripts, style attributes and event handlers: what a CSP without unsafe-inline blocks."""
+    return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=\"|\son[a-z]+=\"", page)
