@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "portal.health",
     "portal.screening",
     "portal.cases",
+    "portal.audit",
+    "portal.workspace",
     "portal.observability",
 ]
 
@@ -117,6 +119,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Clinicians sign in to the workspace; anonymous requests for its pages are sent here.
+AUTHENTICATION_BACKENDS = ["portal.workspace.backends.JoinFreeModelBackend"]
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "workspace:login"
+# A clinician's sign-in lasts one shift.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "8")) * 3600
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

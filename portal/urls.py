@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("portal.observability.urls")),
     path("", include("portal.screening.urls")),
     path("cases/", include("portal.cases.urls")),
+    path("workspace/", include("portal.workspace.urls")),
+    path("workspace/", include("portal.audit.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,12 +2,13 @@
 
 One document per case. Pixel data never goes into the document (MongoDB documents stop at
 16 MB): the upload, its display copy and the heatmap are GridFS files named by the case's
-reference. Advice from clinicians will refer to the case (it is never written into it),
-so second opinions add documents and nothing is overwritten.
+reference. Advice from clinicians refers to the case (it is never written into it), so
+second opinions and amendments add documents and nothing is overwritten.
 """
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.validators import MaxValueValidator, RegexValidator
@@ -31,6 +32,7 @@ def new_reference():
 
 class Status(models.TextChoices):
     AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    REVIEWED = "reviewed", "Reviewed"
 
 
 class Sex(models.TextChoices):
@@ -125,3 +127,46 @@ class Case(models.Model):
 
     def get_absolute_url(self):
         return reverse("cases:detail", args=[self.reference])
+
+    def advice_versions(self):
+        """All advice on the case, oldest first, each marked `superseded` when an amendment replaced it."""
+        advice = list(self.advice.order_by("signed_at"))
+        replaced = {item.supersedes_id for item in advice}
+        for item in advice:
+            item.superseded = item.pk in replaced
+        return advice
+
+    def current_advice(self):
+        """Each clinician's latest word: what the patient reads."""
+        return [item for item in self.advice_versions() if not item.superseded]
+
+
+class Recommendation(models.TextChoices):
+    RT_PCR_TEST = "rt_pcr_test", "Get an RT-PCR test"
+    SELF_ISOLATE = "self_isolate", "Self-isolate"
+    URGENT_CARE = "urgent_care", "Seek urgent care"
+    NO_ACTION = "no_action", "No action needed"
+
+
+class Advice(models.Model):
+    """A clinician's signed advice on a case. Never changed once written: an amendment is a new
+    document that supersedes it, and a second opinion is another clinician's document."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="advice")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="advice_given")
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices)
+    text = models.TextField("Advice to the patient", max_length=5000)
+    signed_at = models.DateTimeField(default=timezone.now)
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="amendments",
+        help_text="The earlier version this amendment replaces.",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name_plural = "advice"
+
+    def __str__(self):
+        return f"Advice by {self.clinician_name()} on {self.case}"
+
+    def clinician_name(self):
+        return self.clinician.get_full_name() or self.clinician.get_username()

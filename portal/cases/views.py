@@ -6,12 +6,11 @@ from contextlib import suppress
 from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.cases.forms import CaseForm
+from portal.cases.images import case_image_uris
 from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from portal.screening import pending
-from portal.screening.analysis import Reading
 from portal.screening.forms import UploadForm, body_too_large, oversized_upload_form
-from portal.screening.images import coloured_heatmap_png, data_uri, read_levels
 from portal.screening.outages import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_required
 from portal.screening.privacy import no_referrer, private_page
 
@@ -53,20 +52,11 @@ def new(request, token):
 @no_referrer
 @database_required
 def detail(request, reference):
-    """The patient's view of their case; finishes a prediction left pending when the model can answer now."""
+    """The patient's view of their case and the clinicians' advice on it; finishes a prediction left
+    pending when the model can answer now."""
     case = get_object_or_404(Case, reference=reference)
     if case.prediction is None:
         complete_prediction(case)
-    return render(request, "cases/detail.html", {"case": case, **_image_uris(case)})
+    context = {"case": case, "advice": case.current_advice(), **case_image_uris(case)}
+    return render(request, "cases/detail.html", context)
 
-
-def _image_uris(case):
-    """The X-ray and the coloured heatmap as data URIs; an empty dict when a file is missing."""
-    try:
-        uris = {"xray_uri": data_uri(case.display.read())}
-        if case.prediction is not None and case.prediction.reading != Reading.NOT_A_CHEST_XRAY:
-            uris["heatmap_uri"] = data_uri(coloured_heatmap_png(read_levels(case.prediction.heatmap.read())))
-    except FileNotFoundError:
-        logger.warning("case image missing in GridFS")
-        return {}
-    return uris
