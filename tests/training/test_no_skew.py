@@ -1,0 +1,25 @@
+"""No train/serve skew: preprocess + the committed SavedModel reproduce the training process's val predictions."""
+
+import json
+
+import numpy as np
+import tensorflow as tf
+
+from preprocess import prepare
+from tests.training.conftest import DATA, needs_data
+from training.train import REFERENCE
+
+
+@needs_data
+def test_serving_matches_training_time_predictions(saved_model):
+    reference = json.loads(REFERENCE.read_text())["p_covid"]
+    files = sorted(reference)
+    images = np.stack([prepare((DATA / f).read_bytes()).array for f in files])
+    served = np.concatenate(
+        [
+            saved_model.signatures["serving_default"](image=tf.constant(images[i : i + 32]))["p_covid"].numpy()
+            for i in range(0, len(images), 32)
+        ]
+    )
+    assert len(files) == 224
+    np.testing.assert_allclose(served, [reference[f] for f in files], atol=1e-5)
