@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from devtools.services import REPO_ROOT, Service, free_port, http_ok, mongo_uri, start_mongo
-from preprocess import prepare
+from preprocess import INPUT_SIZE, prepare
 from serving.client import ModelClient
 from serving.testing import start_model_server
 
 XRAY = REPO_ROOT / "tests/fixtures/cxr/nih_00000061_012.jpg"
 MODEL_DIR = REPO_ROOT / "serving/models/densenet"
+INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 
 
 def timed(call, requests, clients):
@@ -74,15 +75,19 @@ def _seconds(call):
     return time.perf_counter() - start
 
 
-def model_gflop_per_image(function):
-    """FLOPs of one image through a concrete function, counted by TensorFlow's profiler."""
+def model_gflop_per_image(signature):
+    """FLOPs of one image through a signature, counted by TensorFlow's profiler on a frozen graph."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    frozen = convert_variables_to_constants_v2(function)
+    def one_image(image):
+        return signature(image=image)
+
+    # The profiler needs static shapes: trace the signature once at batch 1.
+    fixed = tf.function(one_image).get_concrete_function(tf.TensorSpec([1, *INPUT_SHAPE], tf.float32))
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
-    profile = tf.compat.v1.profiler.profile(graph=frozen.graph, options=options)
+    profile = tf.compat.v1.profiler.profile(graph=convert_variables_to_constants_v2(fixed).graph, options=options)
     return profile.total_float_ops / 1e9
 
 
@@ -106,8 +111,7 @@ def bench_in_process(image, requests):
     latencies, wall = timed(lambda: batched(image=batch4), requests // 4 or 1, 1)
     rows.append({**summary("in-process serving_default batch 4", latencies, wall),
                  "images_per_s": 4 * len(latencies) / wall})
-    flop_fn = model.signatures["serving_default"]
-    return rows, model_gflop_per_image(flop_fn)
+    return rows, model_gflop_per_image(model.signatures["serving_default"])
 
 
 def bench_grpc(target, image, requests, label="gRPC", signatures=("serving_default", "explain")):
@@ -160,16 +164,17 @@ def bench_portal(port, requests):
 
     data = XRAY.read_bytes()
 
-    # Only the POST is the upload-to-result path; the GET for the CSRF cookie is not timed.
-    session = http.Session()
-    session.get(f"http://127.0.0.1:{port}/upload", timeout=30)
-    token = session.cookies["csrftoken"]
+    # The upload-to-result path is the POST and the redirect it answers with (to the result page);
+    # the GET for the CSRF cookie is not timed. The cookie is marked Secure (debug is off), so
+    # over plain HTTP on loopback it is sent by hand.
+    token = http.get(f"http://127.0.0.1:{port}/upload", timeout=30).cookies["csrftoken"]
 
     def post():
-        response = session.post(
+        response = http.post(
             f"http://127.0.0.1:{port}/upload",
             files={"image": (XRAY.name, data, "image/jpeg")},
             data={"csrfmiddlewaretoken": token},
+            cookies={"csrftoken": token},
             timeout=60,
         )
         assert response.status_code == 200 and "Model densenet" in response.text, response.status_code
