@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_mongodb_backend",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "crispy_forms",
     "crispy_bootstrap5",
     "portal.health",
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "portal.audit",
     "portal.workspace",
     "portal.observability",
+    "portal.api",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +170,32 @@ PENDING_UPLOAD_TTL = int(os.environ.get("PENDING_UPLOAD_TTL", "3600"))
 
 # A saved case (answers, images, prediction) is kept this many days; the consent text says so.
 CASE_RETENTION_DAYS = int(os.environ.get("CASE_RETENTION_DAYS", "90"))
+
+# The REST API (/api/v1/): API keys only, scopes per view, problem details for every failure.
+# Throttle counts live in the default cache (LocMemCache: per process); each key has its own rate.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["portal.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANONYMOUS_RATE", "60/min")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "portal.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is 405: the OpenAPI schema describes the API
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "COVID-19 Prognosis API",
+    "DESCRIPTION": "Research CAD for frontal chest X-rays: predictions, cases and advice. Not a diagnostic device. "
+                   "Errors are RFC 9457 problem details (application/problem+json).",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # assets from drf-spectacular-sidecar, served by the portal: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Security: secure by default outside debug. TLS ends at the ingress, which sets
 # X-Forwarded-Proto.

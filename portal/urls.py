@@ -10,5 +10,6 @@ urlpatterns = [
     path("cases/", include("portal.cases.urls")),
     path("workspace/", include("portal.workspace.urls")),
     path("workspace/", include("portal.audit.urls")),
+    path("api/", include("portal.api.urls")),
     path("admin/", admin.site.urls),
 ]
