@@ -19,9 +19,14 @@ _LUT = np.stack(
 ).astype(np.uint8)
 
 
+# zlib level 1: several times faster than Pillow's default (6) on a 320 px X-ray, for files
+# about a fifth larger. These PNGs are made on every result page, on the request's critical path.
+PNG_COMPRESS_LEVEL = 1
+
+
 def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
