@@ -17,6 +17,8 @@ class Event(models.TextChoices):
     CASE_VIEWED = "case_viewed", "Viewed the case"
     ADVICE_GIVEN = "advice_given", "Signed off advice"
     ADVICE_AMENDED = "advice_amended", "Amended their advice"
+    CASE_EXPORTED = "case_exported", "Exported the case"
+    CASE_DELETED = "case_deleted", "Deleted the case (retention period over)"
     ADDED = "added", "Added in the admin"
     CHANGED = "changed", "Changed in the admin"
     DELETED = "deleted", "Deleted in the admin"

@@ -4,16 +4,18 @@ from portal.audit.models import AuditEvent, Event
 
 
 def record(event: Event, user, request, case=None, detail=None, username="") -> AuditEvent:
-    """Store one event. `user` may be anonymous or None (a failed sign-in), `username` then names the
-    account that was tried; `detail` holds ids and fixed words only (never patient data or free text)."""
+    """Store one event. `user` may be anonymous or None (a failed sign-in, an API key, a management
+    command), `username` then names who acted; `request` is None outside a request (no address then);
+    `detail` holds ids and fixed words only (never patient data or free text)."""
     signed_in = user is not None and user.is_authenticated
+    meta = request.META if request is not None else {}
     return AuditEvent.objects.create(
         event=event,
         user=user if signed_in else None,
         username=user.get_username() if signed_in else username,
         case_reference=case.reference if case is not None else "",
-        address=request.META.get("REMOTE_ADDR") or None,
-        forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR", "")[:200],
+        address=meta.get("REMOTE_ADDR") or None,
+        forwarded_for=meta.get("HTTP_X_FORWARDED_FOR", "")[:200],
         detail=detail or {},
     )
 

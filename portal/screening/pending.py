@@ -6,6 +6,7 @@ Nothing identifying is stored with it, and it is purged after PENDING_UPLOAD_TTL
 """
 
 import secrets
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import gridfs
@@ -47,8 +48,14 @@ def discard(token: str):
         pass
 
 
-def purge_expired():
+def purge_expired(dry_run=False) -> int:
+    """Delete the uploads past their expiry (each new upload does; so does the retention command,
+    for the quiet hours); returns how many there were."""
     files = connection.database[f"{BUCKET}.files"]
-    bucket = _bucket()
-    for entry in files.find({"metadata.expires": {"$lt": datetime.now(UTC)}}, {"_id": 1}):
-        bucket.delete(entry["_id"])
+    expired = [entry["_id"] for entry in files.find({"metadata.expires": {"$lt": datetime.now(UTC)}}, {"_id": 1})]
+    if not dry_run:
+        bucket = _bucket()
+        for file_id in expired:
+            with suppress(gridfs.errors.NoFile):  # another request purged it first
+                bucket.delete(file_id)
+    return len(expired)
