@@ -16,7 +16,7 @@ KUBECTL = Path(sys.executable).with_name("kubectl")
 TREES = ("manifests/base", "manifests/overlays/dev", "manifests/overlays/prod")
 OVERLAYS = ("manifests/overlays/dev", "manifests/overlays/prod")
 LONG_RUNNING = ("Deployment", "StatefulSet")
-WORKLOADS = (*LONG_RUNNING, "Job")
+WORKLOADS = (*LONG_RUNNING, "Job", "CronJob")
 
 
 @cache
@@ -37,12 +37,18 @@ def named(objects, kind, name):
     return obj
 
 
+def pod_template(workload):
+    """The pod a workload runs; a CronJob's is inside its Job template."""
+    spec = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
+    return spec["template"]
+
+
 def pod_spec(workload):
-    return workload["spec"]["template"]["spec"]
+    return pod_template(workload)["spec"]
 
 
 def pod_labels(workload):
-    return workload["spec"]["template"]["metadata"]["labels"]
+    return pod_template(workload)["metadata"]["labels"]
 
 
 def containers(workload):

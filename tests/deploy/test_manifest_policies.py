@@ -193,9 +193,11 @@ def sources_allowed(objects, target_labels, port):
 def test_only_the_portal_reaches_the_model_server_and_mongodb(objects):
     model_server = pod_labels(named(objects, "Deployment", "model-server"))
     mongo = pod_labels(named(objects, "StatefulSet", "mongo"))
-    assert sources_allowed(objects, model_server, 8500) == {"portal"}
+    assert sources_allowed(objects, model_server, 8500) == {"portal", "complete-predictions"}
     assert sources_allowed(objects, model_server, 8501) == set()  # Prometheus only, from its namespace
-    assert sources_allowed(objects, mongo, 27017) == {"portal", "portal-migrate", "mongo", "mongo-init"}
+    assert sources_allowed(objects, mongo, 27017) == {
+        "portal", "portal-migrate", "purge-expired-cases", "complete-predictions", "mongo", "mongo-init"
+    }  # fmt: skip
 
 
 def test_network_policy_peers_select_real_pods(objects):
@@ -285,3 +287,23 @@ def test_disruption_budgets_select_pods(objects):
     for budget in of_kind(objects, "PodDisruptionBudget"):
         match = budget["spec"]["selector"]["matchLabels"]
         assert any(selects(match, pod_labels(w)) for w in of_kind(objects, *LONG_RUNNING)), budget["metadata"]["name"]
+
+
+def test_cron_jobs_run_the_portals_commands_as_the_portal_runs(objects):
+    """Retention (daily) and the pending predictions: the portal's image and environment, one run at a time."""
+    portal = pod_spec(named(objects, "Deployment", "portal"))["containers"][0]
+    commands = {}
+    for cron_job in of_kind(objects, "CronJob"):
+        [container] = pod_spec(cron_job)["containers"]
+        where = cron_job["metadata"]["name"]
+        assert container["image"] == portal["image"], where
+        assert container["envFrom"] == portal["envFrom"], where
+        assert cron_job["spec"]["concurrencyPolicy"] == "Forbid", where
+        assert pod_spec(cron_job)["restartPolicy"] == "Never", where
+        command = container["command"]
+        assert command[:2] == ["python", "manage.py"], where
+        assert any((REPO_ROOT / "portal").glob(f"*/management/commands/{command[2]}.py")), where
+        commands[command[2]] = cron_job["spec"]["schedule"]
+    assert set(commands) == {"purge_expired_cases", "complete_predictions"}
+    minute, hour, *every_day = commands["purge_expired_cases"].split()
+    assert minute.isdigit() and hour.isdigit() and every_day == ["*", "*", "*"]  # once a day
