@@ -12,6 +12,7 @@ urlpatterns = [
     path("v1/cases", views.Cases.as_view(), name="cases"),
     path("v1/cases/<str:reference>", views.CaseView.as_view(), name="case"),
     path("v1/cases/<str:reference>/advice", views.CaseAdvice.as_view(), name="advice"),
+    path("v1/cases/<str:reference>/export", views.CaseExport.as_view(), name="export"),
     path("v1/models", views.Models.as_view(), name="models"),
     path("v1/schema/", SpectacularAPIView.as_view(**docs.PUBLIC), name="schema"),
     path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html",

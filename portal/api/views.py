@@ -4,8 +4,9 @@ import base64
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, renderers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from portal.api.pagination import Pages
 from portal.api.problems import CONTENT_TYPE, ContentTooLarge
 from portal.audit.models import Event
 from portal.audit.services import record
+from portal.cases.export import download, export_case
 from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from portal.screening.analysis import analyse, model_client
@@ -126,6 +128,30 @@ class CaseView(APIView):
         case = get_object_or_404(Case, reference=reference)
         viewed(case, request)
         return Response(serializers.CaseDetail(case).data)
+
+
+class ZipRenderer(renderers.BaseRenderer):
+    """Lets `Accept: application/zip` through content negotiation; the view answers with the file itself."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CaseExport(APIView):
+    required_scopes = {"GET": Scope.CASES_READ}
+    renderer_classes = [ZipRenderer, renderers.JSONRenderer]
+
+    @extend_schema(operation_id="export_case", responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+                   summary="Everything stored about one case as a ZIP (case.json and the X-ray, display copy and "
+                           "heatmap files), when the patient asks for their data; audited.")  # fmt: skip
+    def get(self, request, reference):
+        case = get_object_or_404(Case, reference=reference)
+        return download(case, export_case(case, None, request, via="api", username=request.auth.actor))
 
 
 class CaseAdvice(APIView):

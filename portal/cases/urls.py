@@ -6,4 +6,5 @@ app_name = "cases"
 urlpatterns = [
     path("new/<str:token>", views.new, name="new"),
     path("<str:reference>", views.detail, name="detail"),
+    path("<str:reference>/export", views.export, name="export"),
 ]

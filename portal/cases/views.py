@@ -5,6 +5,7 @@ from contextlib import suppress
 
 from django.shortcuts import get_object_or_404, redirect, render
 
+from portal.cases.export import download, export_case
 from portal.cases.forms import CaseForm
 from portal.cases.images import case_image_uris
 from portal.cases.models import Case
@@ -60,3 +61,12 @@ def detail(request, reference):
     context = {"case": case, "advice": case.current_advice(), **case_image_uris(case)}
     return render(request, "cases/detail.html", context)
 
+
+
+@private_page
+@no_referrer
+@database_required
+def export(request, reference):
+    """The patient's own copy of their case: the case link is the key, so it opens this case and no other."""
+    case = get_object_or_404(Case, reference=reference)
+    return download(case, export_case(case, None, request, via="case_link", username="case-link"))

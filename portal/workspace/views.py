@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.audit.services import case_history
+from portal.cases.export import download, export_case
 from portal.cases.images import case_image_uris
 from portal.cases.models import Advice, Case, Status
 from portal.screening.outages import database_required
@@ -60,6 +61,15 @@ def case_page(request, reference):
     context = {"case": case, "form": form, "advice": case.advice_versions(), "history": case_history(case),
                **case_image_uris(case)}  # fmt: skip
     return render(request, "workspace/case.html", context, status=status)
+
+
+@clinician_required
+@private_page
+@database_required
+def export(request, reference):
+    """The case as one ZIP file, when the patient asks for their data (right of access, portability)."""
+    case = get_object_or_404(Case, reference=reference)
+    return download(case, export_case(case, request.user, request, via="workspace"))
 
 
 @clinician_required

@@ -62,6 +62,7 @@ def test_real_answers_of_every_operation_match_the_schema(auth, clinician, issue
         ("POST", "/api/v1/cases/{reference}/advice",
          http.post(advice, json={"recommendation": "no_action", "text": "Fine."}, headers=clinicians_key)),
         ("GET", "/api/v1/cases/{reference}/advice", http.get(advice, headers=key)),
+        ("GET", "/api/v1/cases/{reference}/export", http.get(f"/api/v1/cases/{reference}/export", headers=key)),
         ("GET", "/api/v1/models", http.get("/api/v1/models", headers=key)),
         ("POST", "/api/v1/predictions",
          http.post("/api/v1/predictions", json={**as_json(), "explain": True}, headers=key)),
@@ -71,7 +72,7 @@ def test_real_answers_of_every_operation_match_the_schema(auth, clinician, issue
         assert response.status_code in (200, 201, 401), (method, path, response.data)
         api_schema[path][method].validate_response(response)
     with pytest.raises(AssertionError, match="violates schema"):  # the validation can fail
-        api_schema["/api/v1/predictions"]["POST"].validate_response(answers[5][2])
+        api_schema["/api/v1/predictions"]["POST"].validate_response(answers[6][2])
 
 
 def test_swagger_ui_and_redoc_are_served_with_local_assets_and_no_inline_code(client):
@@ -97,7 +98,7 @@ def test_the_schema_describes_the_api_key_and_every_endpoint(client):
     }  # fmt: skip
     assert set(schema["paths"]) == {
         "/api/v1/predictions", "/api/v1/cases", "/api/v1/cases/{reference}", "/api/v1/cases/{reference}/advice",
-        "/api/v1/models",
+        "/api/v1/cases/{reference}/export", "/api/v1/models",
     }  # fmt: skip
     predict = schema["paths"]["/api/v1/predictions"]["post"]
     assert set(predict["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
