@@ -214,7 +214,8 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# Logs never carry request bodies or patient fields; only what happened and where.
+# Logs never carry request bodies, patient fields or URLs' secrets; only what happened and where
+# (tests/portal/test_log_privacy.py searches a whole flow's logs at DEBUG).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -222,6 +223,15 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "portal.observability.json_logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain" if DEBUG else "json"}},
+    "filters": {"routes_not_paths": {"()": "portal.observability.json_logging.RoutesNotPaths"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if DEBUG else "json",
+            "filters": ["routes_not_paths"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # At DEBUG the MongoDB driver logs every command and reply in full: names, contacts, advice, image chunks.
+    "loggers": {"pymongo": {"level": "WARNING"}},
 }
