@@ -18,7 +18,8 @@ def consent_statements():
         "and whether you have had a COVID-19 test.",
         "The X-ray file exactly as you uploaded it (a DICOM file can carry details such as your name in its "
         "header), a copy of the image for viewing, and the model's result with its heatmap.",
-        f"They are kept in this service's database for {days} days from today, then deleted.",
+        f"They are kept in this service's database for {days} days from today, then deleted. Until then you "
+        "can download a copy of all of it from your case's page.",
         "The clinicians who review cases see them, and so does anyone who has your case link. "
         "They are not shared with anyone else and not used to train the model.",
         f"If you do not save, nothing about you is stored: your X-ray is held for up to {hours} "
