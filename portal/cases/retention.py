@@ -2,10 +2,11 @@
 
 Safe beside new uploads and beside another run: a case is chosen only by its own `retain_until`
 (set once, at saving), so a case still within its period is never touched, and each deletion is
-filtered by that date again. The case document goes first (the case disappears at once; a
-prediction being completed for it meanwhile finds no document and takes its heatmap back), then
-its advice and every GridFS file under its name. Files a failed run or a failed save left behind
-are swept once they are older than ORPHAN_AGE, long after any save that could still claim them.
+filtered by that date again. The advice and the case document go first (Django deletes the advice,
+then the case, which disappears at once; a prediction being completed for it meanwhile finds no
+document and takes its heatmap back), then every GridFS file under the case's name. Files a failed
+run or a failed save left behind are swept once they are older than ORPHAN_AGE, long after any save
+that could still claim them.
 The audit trail keeps one event per deleted case, naming it by reference only.
 """
 
