@@ -12,6 +12,7 @@ from keras import layers, ops
 
 CLASSES = ("normal", "pneumonia", "covid")
 COVID = CLASSES.index("covid")
+BLOCKS, GROWTH = (6, 12, 16), 24  # the trained network's shape
 
 
 class PerImageStandardise(layers.Layer):
@@ -120,7 +121,7 @@ class Network:
         return keras.Model(inputs, self.classifier(x), name="densenet")
 
 
-def build(input_size: int = 128, blocks=(6, 12, 16), growth: int = 32, seed: int = 0) -> Network:
+def build(input_size: int = 128, blocks=BLOCKS, growth: int = GROWTH, seed: int = 0) -> Network:
     """A fresh, randomly initialised network (weights drawn from Keras' global seed)."""
     net = backbone(input_size, tuple(blocks), growth)
     classifier = layers.Dense(len(CLASSES), name="logits")

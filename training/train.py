@@ -1,6 +1,7 @@
-"""Train the compact DenseNet on the data set's train split, select on val, fit the guards, export.
+"""Train the compact DenseNet on the data set's train split, select on val, fit the guards and severity head, export.
 
 python -m training.train --data ../shared/cxr --out serving/models/densenet [--epochs N] [--version V]
+(also fits the severity head, training/severity.py, and writes its report)
 """
 
 import argparse
@@ -12,13 +13,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import dataset, metrics
-from training.export import ServingModule, export
-from training.model import CLASSES, COVID, Network, build
+from training import dataset, metrics, severity
+from training.export import ServingModule, export, next_version
+from training.model import BLOCKS, CLASSES, COVID, GROWTH, Network, build
 from training.ood import Mahalanobis, cut_off
 
 REFERENCE = Path(__file__).with_name("reference_predictions.json")
-BLOCKS, GROWTH = (6, 12, 16), 24
 BATCH_SIZE = 32
 PEAK_LEARNING_RATE, WEIGHT_DECAY, LABEL_SMOOTHING = 2e-3, 1e-2, 0.05
 OOD_PERCENTILE = 99.5
@@ -90,7 +90,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/cxr"), help="folder with manifest.csv")
     parser.add_argument("--out", type=Path, default=Path("serving/models/densenet"), help="TF Serving base dir")
-    parser.add_argument("--version", type=int, default=1)
+    parser.add_argument("--version", type=int, help="the version to write (default: one past the latest)")
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reference", type=Path, default=REFERENCE, help="where to write the val predictions")
@@ -116,10 +116,13 @@ def main(argv=None):
     val_distances = guard.distance(val_pooled)
     ood_threshold = cut_off(val_distances, OOD_PERCENTILE)
 
-    path = export(ServingModule(net, threshold, guard, ood_threshold), args.out, args.version)
+    severity_report, severity_head = severity.fit(net, args.data)
+    severity.REPORT.write_text(json.dumps(severity_report, indent=1) + "\n")
+    version = args.version or next_version(args.out)
+    path = export(ServingModule(net, threshold, guard, ood_threshold, severity_head), args.out, version)
     val_auc = metrics.auc(val.is_covid, p_covid)
     summary = {
-        "version": args.version,
+        "version": version,
         "epochs": args.epochs,
         "best_epoch": best.best_epoch,
         "val_auc": val_auc,

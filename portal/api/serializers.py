@@ -10,6 +10,7 @@ from rest_framework import serializers
 from portal.cases.forms import CaseForm
 from portal.cases.models import Advice, Case, Recommendation, Status, Symptom
 from portal.screening.analysis import Reading
+from portal.workspace.forms import ORDERS
 from portal.workspace.services import PENDING
 
 
@@ -65,7 +66,27 @@ class Heatmap(serializers.Serializer):
                                            "at the model's input resolution; stretch it over the X-ray.")
 
 
-class PredictionResult(serializers.Serializer):
+def severity_score(top: int):
+    return serializers.FloatField(
+        allow_null=True, help_text=f"0-{top} on Cohen et al. 2020's scale; null unless label is covid_pattern."
+    )
+
+
+def severity_sd():
+    return serializers.FloatField(allow_null=True, help_text="The score's uncertainty as one standard deviation.")
+
+
+class Severity(serializers.Serializer):
+    """How much of the lungs is affected, with its uncertainty: only for COVID-19-like readings, and from model
+    version 2 on (null for other readings and for cases saved before)."""
+
+    severity_extent = severity_score(8)
+    severity_extent_sd = severity_sd()
+    severity_opacity = severity_score(6)
+    severity_opacity_sd = severity_sd()
+
+
+class PredictionResult(Severity):
     probabilities = Probabilities()
     p_covid = serializers.FloatField(help_text="The probability of a COVID-19 pneumonia pattern.")
     threshold = serializers.FloatField(help_text="The model's operating threshold for p_covid.")
@@ -112,7 +133,7 @@ class CaseUpload(CaseAnswers, ImageUpload):
         fields = [*CaseAnswers.Meta.fields, "image"]
 
 
-class SavedPrediction(serializers.Serializer):
+class SavedPrediction(Severity):
     probabilities = Probabilities()
     p_covid = serializers.FloatField()
     threshold = serializers.FloatField()
@@ -151,6 +172,8 @@ class CaseFilters(serializers.Serializer):
     since = serializers.DateField(required=False, help_text="Saved on or after this day.")
     until = serializers.DateField(required=False, help_text="Saved on or before this day.")
     search = serializers.CharField(required=False, help_text="The start of a reference, or part of the name.")
+    order = serializers.ChoiceField(choices=ORDERS, required=False,
+                                    help_text="Empty: triage order. severity: most severe first.")  # fmt: skip
 
 
 class AdviceDetail(serializers.ModelSerializer):

@@ -92,7 +92,7 @@ class Cases(UploadView, generics.GenericAPIView):
 
     @extend_schema(operation_id="list_cases", parameters=[serializers.CaseFilters],
                    responses={200: serializers.CaseSummary(many=True), **ERRORS},
-                   summary="Cases in triage order (the clinicians' worklist), filtered and paginated.")  # fmt: skip
+                   summary="The clinicians' worklist: cases in triage or severity order, filtered, paged.")  # fmt: skip
     def get(self, request):
         filters = serializers.CaseFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -81,6 +81,11 @@ class Prediction(EmbeddedModel):
     model_name = models.CharField(max_length=100)
     model_version = models.PositiveIntegerField()
     made_at = models.DateTimeField()
+    # Severity (Cohen et al. 2020) with its SD, only for COVID-19-like readings; None before model version 2.
+    severity_extent = models.FloatField(null=True, blank=True, help_text="Geographic extent, 0-8.")
+    severity_extent_sd = models.FloatField(null=True, blank=True)
+    severity_opacity = models.FloatField(null=True, blank=True, help_text="Degree of opacity, 0-6.")
+    severity_opacity_sd = models.FloatField(null=True, blank=True)
 
 
 class Case(models.Model):

@@ -17,7 +17,7 @@ from pymongo.errors import PyMongoError
 
 from portal.cases.models import Case, Prediction, case_files
 from portal.observability.metrics import record_case_saved
-from portal.screening.analysis import Analysis, analyse
+from portal.screening.analysis import SEVERITY_OUTPUTS, Analysis, analyse
 from portal.screening.images import heatmap_levels, heatmap_levels_png, xray_png
 from preprocess import prepare
 from serving.client import ModelServerError
@@ -101,6 +101,7 @@ def _prediction(files, analysis: Analysis) -> Prediction:
         model_name=analysis.model_name,
         model_version=analysis.model_version,
         made_at=timezone.now(),
+        **{name: getattr(analysis, name) for name in SEVERITY_OUTPUTS},
     )
 
 

@@ -2,11 +2,11 @@
 
 The model's contract (see DESIGN.md) carries everything needed to interpret the result:
 class probabilities, the operating threshold, the out-of-distribution score and cut-off,
-the heatmap, and the model version that produced them.
+the heatmap, the severity scores, and the model version that produced them.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -18,6 +18,8 @@ from preprocess import PreparedImage
 from serving.client import ModelClient, ModelServerError
 
 CLASS_NAMES = ("normal", "pneumonia", "covid")
+# Cohen et al. 2020's scores and their standard deviations; model versions before 2 do not give them.
+SEVERITY_OUTPUTS = ("severity_extent", "severity_extent_sd", "severity_opacity", "severity_opacity_sd")
 
 
 class Reading(models.TextChoices):
@@ -48,6 +50,11 @@ class Analysis:
     heatmap: np.ndarray | None
     model_name: str
     model_version: int
+    # Geographic extent (0-8) and opacity (0-6) with their SDs: None unless the reading is COVID-19-like.
+    severity_extent: float | None = None
+    severity_extent_sd: float | None = None
+    severity_opacity: float | None = None
+    severity_opacity_sd: float | None = None
 
     @property
     def reading(self) -> Reading:
@@ -77,5 +84,7 @@ def analyse(image: PreparedImage, *, explain: bool = True) -> Analysis:
         model_name=prediction.model_name,
         model_version=prediction.model_version,
     )
+    if analysis.reading == Reading.COVID_PATTERN:  # learnt from COVID-19 pneumonia only: elsewhere it means nothing
+        analysis = replace(analysis, **{name: float(out[name][0]) for name in SEVERITY_OUTPUTS if name in out})
     record_prediction(analysis.reading.value, analysis.model_version)
     return analysis

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from portal.cases.models import Advice, Recommendation, Status
 from portal.screening.analysis import Reading
-from portal.workspace.services import PENDING
+from portal.workspace.services import BY_SEVERITY, PENDING
 
 
 class SignInForm(AuthenticationForm):
@@ -14,6 +14,9 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+ORDERS = [("", "Triage (COVID-19 score)"), (BY_SEVERITY, "Severity, most severe first")]
 
 
 class WorklistFilters(forms.Form):
@@ -27,6 +30,7 @@ class WorklistFilters(forms.Form):
     )
     since = forms.DateField(required=False, label="Saved from", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="Saved until", widget=forms.DateInput(attrs={"type": "date"}))
+    order = forms.ChoiceField(choices=ORDERS, required=False, label="Order")
 
     def __init__(self, query):
         super().__init__({"status": Status.AWAITING_REVIEW, **query.dict()})

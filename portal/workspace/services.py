@@ -21,6 +21,7 @@ from portal.screening.analysis import Reading
 from portal.workspace.roles import is_clinician
 
 PENDING = "pending"  # the reading filter's word for "no prediction yet"
+BY_SEVERITY = "severity"  # the order option's word for "most severe first"
 
 
 def triage_order(cases):
@@ -38,10 +39,18 @@ def triage_order(cases):
     ).order_by("tier", models.F("score").desc(nulls_last=True), "created_at")
 
 
+def severity_order(cases):
+    """Greatest extent first, then greatest opacity, then oldest. Only COVID-19-like readings have a severity;
+    every other case (and every case saved before the model gave one) comes after, oldest first."""
+    return cases.annotate(
+        extent=models.F("prediction__severity_extent"), opacity=models.F("prediction__severity_opacity")
+    ).order_by(models.F("extent").desc(nulls_last=True), models.F("opacity").desc(nulls_last=True), "created_at")
+
+
 def worklist(*, status=Status.AWAITING_REVIEW, reading="", since: date | None = None, until: date | None = None,
-             search=""):  # fmt: skip
-    """Cases matching the filters (empty means any), in triage order. `search` matches the start of a
-    case reference or any part of the patient's name."""
+             search="", order=""):  # fmt: skip
+    """Cases matching the filters (empty means any), in triage order or, with `order="severity"`, by severity.
+    `search` matches the start of a case reference or any part of the patient's name."""
     cases = Case.objects.all()
     if status:
         cases = cases.filter(status=status)
@@ -55,7 +64,7 @@ def worklist(*, status=Status.AWAITING_REVIEW, reading="", since: date | None = 
         cases = cases.filter(created_at__lt=_start_of(until + timedelta(days=1)))
     if search := search.strip():
         cases = cases.filter(models.Q(reference__startswith=search) | models.Q(patient_name__icontains=search))
-    return triage_order(cases)
+    return severity_order(cases) if order == BY_SEVERITY else triage_order(cases)
 
 
 def _start_of(day: date) -> datetime:

@@ -7,9 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from portal.audit.models import AuditEvent
 from portal.cases.models import Advice, Case
+from portal.screening.analysis import SEVERITY_OUTPUTS
 from tests.api.conftest import as_json
 from tests.portal.flow import PDF, XRAY, answers
 from tests.workspace.conftest import case_with
+from tests.workspace.test_worklist import saved_before_severity
 
 pytestmark = pytest.mark.django_db
 CASES = "/api/v1/cases"
@@ -29,6 +31,10 @@ def test_a_case_created_with_json_is_saved_as_the_patient_form_saves_it(client, 
     assert case.upload.read() == XRAY.read_bytes()
     assert created["prediction"]["p_covid"] == pytest.approx(case.prediction.p_covid)
     assert created["status"] == "awaiting_review"
+    assert created["prediction"]["label"] == "covid_pattern"  # the fixture X-ray reads positive: it has a severity
+    for name in SEVERITY_OUTPUTS:
+        stored = getattr(case.prediction, name)
+        assert stored > 0 and created["prediction"][name] == pytest.approx(stored)
 
 
 def test_a_case_created_with_a_multipart_upload(client, auth, model_server):
@@ -70,6 +76,26 @@ def test_cases_are_listed_in_triage_order_filtered_and_paginated(client, auth):
     pending_only = client.get(CASES, {"reading": "pending"}, **auth).json()
     assert [case["reference"] for case in pending_only["results"]] == [pending.reference]
     assert client.get(CASES, {"reading": "maybe"}, **auth).json()["errors"].keys() == {"reading"}
+
+
+def test_cases_are_listed_by_severity_with_their_scores_and_none_for_cases_without(client, auth):
+    mild, severe = case_with(0.8, severity=(2.0, 1.5)), case_with(0.7, severity=(5.5, 4.0))
+    negative, old = case_with(0.2, hours_ago=1), case_with(0.9, hours_ago=2)
+    saved_before_severity(old)
+    response = client.get(CASES, {"order": "severity"}, **auth)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [case["reference"] for case in results] == [
+        severe.reference, mild.reference, old.reference, negative.reference
+    ]  # fmt: skip
+    assert {k: results[0]["prediction"][k] for k in SEVERITY_OUTPUTS} == {
+        "severity_extent": 5.5, "severity_extent_sd": 1.0, "severity_opacity": 4.0, "severity_opacity_sd": 0.5
+    }  # fmt: skip
+    for case in results[2:]:
+        assert [case["prediction"][k] for k in SEVERITY_OUTPUTS] == [None] * 4
+    detail = client.get(f"{CASES}/{old.reference}", **auth).json()
+    assert detail["prediction"]["severity_extent"] is None and detail["prediction"]["p_covid"] == 0.9
+    assert client.get(CASES, {"order": "worst"}, **auth).json()["errors"].keys() == {"order"}
 
 
 def test_reading_a_case_is_audited_under_the_keys_name(client, issue):

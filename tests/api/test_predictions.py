@@ -9,10 +9,11 @@ from PIL import Image
 
 from devtools.services import REPO_ROOT, free_port
 from portal.api.views import body_limit
+from portal.screening.analysis import SEVERITY_OUTPUTS
 from preprocess.rejection import REASONS
 from serving.client import UNAVAILABLE_MESSAGE
 from serving.testing import start_model_server
-from tests.portal.flow import PDF, XRAY, upload
+from tests.portal.flow import NEGATIVE_XRAY, PDF, XRAY, upload
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/predictions"
@@ -37,6 +38,16 @@ def test_the_api_gives_the_probability_the_portal_shows_for_the_same_file(client
     assert result["label"] == ("covid_pattern" if shown >= result["threshold"] else "no_covid_pattern")
     assert result["model_name"] == "densenet" and result["model_version"] >= 1
     assert result["heatmap"] is None
+
+
+def test_a_covid_like_reading_comes_with_its_severity_and_others_with_none(client, auth, model_server):
+    positive = predict(client, auth, XRAY.read_bytes()).json()
+    assert positive["label"] == "covid_pattern"
+    assert 0 <= positive["severity_extent"] <= 8 and 0 <= positive["severity_opacity"] <= 6
+    assert positive["severity_extent_sd"] > 0 and positive["severity_opacity_sd"] > 0
+    negative = predict(client, auth, NEGATIVE_XRAY.read_bytes()).json()
+    assert negative["label"] == "no_covid_pattern"
+    assert [negative[name] for name in SEVERITY_OUTPUTS] == [None] * 4
 
 
 def test_json_with_base64_and_explain_returns_the_heatmap_as_a_png(client, auth, model_server):
@@ -86,9 +97,9 @@ def test_the_models_endpoint_reads_status_and_signatures_from_the_model_server(c
     assert response.status_code == 200
     model = response.json()
     assert model["name"] == "densenet"
-    assert {"version": 1, "state": "AVAILABLE"} in model["versions"]
+    assert {"version": 2, "state": "AVAILABLE"} in model["versions"]
     signatures = {signature["name"]: signature for signature in model["signatures"]}
-    assert {"serving_default", "explain"} <= set(signatures)
+    assert {"serving_default", "explain", "severity"} <= set(signatures)
     assert "heatmap" in signatures["explain"]["outputs"] and "heatmap" not in signatures["serving_default"]["outputs"]
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import gridfs
 from playwright.sync_api import expect
 
-from tests.portal.flow import PDF, XRAY
+from tests.portal.flow import NEGATIVE_XRAY, PDF, XRAY
 
 DROP_FILE = """([data, name, type]) => {
     const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
@@ -93,6 +93,29 @@ def test_upload_see_the_result_save_and_follow_the_case(
     assert files.open_download_stream_by_name(case["upload"]).read() == XRAY.read_bytes()
     headers = page.reload().headers
     assert headers["x-robots-tag"] == "noindex, nofollow" and headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_positive_result_shows_the_severity_with_its_uncertainty_and_a_negative_one_does_not(
+    portal, page, screenshot, serious_accessibility_violations
+):
+    for xray, positive in ((XRAY, True), (NEGATIVE_XRAY, False)):
+        page.goto(f"{portal}/upload")
+        page.get_by_label("Chest X-ray").set_input_files(str(xray))
+        page.get_by_role("button", name="Analyse the X-ray").click()
+        page.wait_for_url(re.compile(r"/result/"))
+        severity = page.get_by_role("region", name="How much of the lungs looks affected")
+        if positive:
+            expect(page.get_by_text(re.compile("The X-ray resembles"))).to_be_visible()
+            expect(severity).to_be_visible()
+            expect(severity).to_contain_text(re.compile(r"Extent: \d\.\d of 8 \(±\d\.\d\)"))
+            expect(severity).to_contain_text(re.compile(r"Opacity: \d\.\d of 6 \(±\d\.\d\)"))
+            expect(severity).to_contain_text("0-4 per lung")
+            assert serious_accessibility_violations(page) == []
+            screenshot(page, "04b-result-severity")
+        else:
+            expect(page.get_by_text(re.compile("The X-ray does not resemble"))).to_be_visible()
+            expect(severity).to_have_count(0)
+            expect(page.get_by_text(re.compile(r"of 8 \(±"))).to_have_count(0)
 
 
 def test_a_pdf_is_refused_with_the_reason_next_to_the_field(

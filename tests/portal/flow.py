@@ -5,7 +5,8 @@ from datetime import date, timedelta
 
 from devtools.services import REPO_ROOT
 
-XRAY = REPO_ROOT / "tests/fixtures/cxr/hannover_006f3a8a.jpg"
+XRAY = REPO_ROOT / "tests/fixtures/cxr/hannover_006f3a8a.jpg"  # the committed model reads it COVID-19-like
+NEGATIVE_XRAY = REPO_ROOT / "tests/fixtures/cxr/nih_00000193_019.jpg"  # and this one not
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 

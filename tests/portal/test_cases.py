@@ -113,6 +113,8 @@ def test_the_case_page_shows_the_status_privately(client, model_server):
     assert "Awaiting review" in page
     assert "Keep this link private" in page and f"http://testserver{case_url}" in page
     assert "Model densenet, version" in page and page.count("data:image/png;base64,") == 2
+    case = Case.objects.get(reference=case_url.rpartition("/")[2])
+    assert f"Extent: <strong>{case.prediction.severity_extent:.1f} of 8</strong>" in page  # the X-ray reads positive
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]

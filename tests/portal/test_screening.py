@@ -9,10 +9,11 @@ from PIL import Image
 
 from devtools.services import REPO_ROOT, free_port
 from portal.screening import pending
+from portal.screening.analysis import SEVERITY_OUTPUTS
 from preprocess import prepare
 from serving.client import UNAVAILABLE_MESSAGE, ModelClient
 from serving.testing import start_model_server
-from tests.portal.flow import PDF, XRAY, inline_code, upload
+from tests.portal.flow import NEGATIVE_XRAY, PDF, XRAY, inline_code, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,21 @@ def test_an_upload_is_kept_and_its_result_shown_at_its_own_address(client, model
     assert inline_code(page) == []
 
 
+def test_a_covid_like_result_shows_its_severity_with_the_uncertainty_and_a_negative_one_not(client, model_server):
+    expected = ModelClient(model_server.target).predict(prepare(XRAY.read_bytes()).array[np.newaxis], "severity")
+    page = upload(client, XRAY.read_bytes(), follow=True).content.decode()
+    assert 'data-reading="covid_pattern"' in page
+    extent, extent_sd, opacity, opacity_sd = (float(expected.outputs[name][0]) for name in SEVERITY_OUTPUTS)
+    assert f"Extent: <strong>{extent:.1f} of 8</strong> (±{extent_sd:.1f})" in page
+    assert f"Opacity: <strong>{opacity:.1f} of 6</strong> (±{opacity_sd:.1f})" in page
+    assert "0-4 per lung" in page  # what the scale means
+    assert float(re.search(r'data-severity-extent="([0-9.e-]+)"', page).group(1)) == pytest.approx(extent, abs=1e-6)
+
+    negative = upload(client, NEGATIVE_XRAY.read_bytes(), follow=True).content.decode()
+    assert 'data-reading="no_covid_pattern"' in negative
+    assert "data-severity" not in negative and "of 8" not in negative
+
+
 def test_an_image_that_is_not_a_chest_xray_gets_no_score(client, model_server):
     gradient = io.BytesIO()
     Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (256, 1)), "L").save(gradient, "PNG")
@@ -70,6 +86,7 @@ def test_an_image_that_is_not_a_chest_xray_gets_no_score(client, model_server):
     assert 'data-reading="not_a_chest_xray"' in page
     assert "This does not look like a frontal chest X-ray, so the model gives no score." in page
     assert "data-p-covid" not in page and not re.search(r"\d%", page)  # no probability anywhere
+    assert "data-severity" not in page
     assert page.count("data:image/png;base64,") == 1  # the image as read, without a heatmap
     assert "Model densenet, version" in page and "/cases/new/" not in page
 

@@ -22,8 +22,9 @@ from serving.stubs.tensorflow_serving.apis import (
 from serving.tensors import to_tensor_proto
 
 IMAGE = (128, 128, 1)
-SCORES = {"probabilities": (3,), "p_covid": (), "threshold": (), "ood_score": (), "ood_threshold": ()}
-SIGNATURE_OUTPUTS = {"serving_default": SCORES, "explain": {**SCORES, "heatmap": (128, 128)}}
+SEVERITY = {"severity_extent": (), "severity_extent_sd": (), "severity_opacity": (), "severity_opacity_sd": ()}
+SCORES = {"probabilities": (3,), "p_covid": (), "threshold": (), "ood_score": (), "ood_threshold": (), **SEVERITY}
+SIGNATURE_OUTPUTS = {"serving_default": SCORES, "explain": {**SCORES, "heatmap": (128, 128)}, "severity": SEVERITY}
 
 
 def images(batch: int, dtype="float32", shape=IMAGE) -> np.ndarray:
@@ -42,7 +43,7 @@ def latest_version(endpoint) -> int:
     return max(version for version, state in client_for(endpoint).status() if state == "AVAILABLE")
 
 
-def test_metadata_lists_both_signatures_with_dtypes_and_shapes(endpoint):
+def test_metadata_lists_the_signatures_with_dtypes_and_shapes(endpoint):
     signatures = client_for(endpoint).metadata()
     for name, outputs in SIGNATURE_OUTPUTS.items():
         assert signatures[name].inputs == {INPUT_KEY: TensorSpec("float32", (-1, *IMAGE))}
@@ -59,7 +60,7 @@ def test_raw_metadata_packs_a_signature_def_map(endpoint):
     assert packed.type_url.endswith("/tensorflow.serving.SignatureDefMap")
     signatures = get_model_metadata_pb2.SignatureDefMap()
     assert packed.Unpack(signatures)
-    assert {"serving_default", "explain"} <= set(signatures.signature_def)
+    assert {"serving_default", "explain", "severity"} <= set(signatures.signature_def)
     assert response.model_spec.name == endpoint.model_name
     assert response.model_spec.version.value == latest_version(endpoint)
 
@@ -74,9 +75,26 @@ def test_predict_shapes(endpoint, signature, batch):
         output = prediction.outputs[alias]
         assert output.dtype == np.float32 and output.shape == (batch, *shape), alias
         assert np.isfinite(output).all(), alias
-    np.testing.assert_allclose(prediction.outputs["probabilities"].sum(axis=1), 1.0, atol=1e-5)
+    if "probabilities" in expected:
+        np.testing.assert_allclose(prediction.outputs["probabilities"].sum(axis=1), 1.0, atol=1e-5)
     assert (prediction.model_name, prediction.signature) == (endpoint.model_name, signature)
     assert prediction.model_version == latest_version(endpoint)
+
+
+@pytest.mark.parametrize("batch", [1, 16])
+def test_severity_scores_lie_on_their_scales_with_a_positive_uncertainty(endpoint, batch):
+    outputs = client_for(endpoint, timeout=60).predict(images(batch), "severity").outputs
+    assert set(outputs) == set(SEVERITY)
+    for score, top in (("severity_extent", 8.0), ("severity_opacity", 6.0)):
+        assert ((outputs[score] >= 0.0) & (outputs[score] <= top)).all(), score
+        assert (outputs[f"{score}_sd"] > 0.0).all(), score
+
+
+def test_explain_outputs_are_a_superset_of_every_signature(endpoint):
+    signatures = client_for(endpoint).metadata()
+    explain = signatures["explain"].outputs
+    for name, signature in signatures.items():
+        assert signature.outputs.items() <= explain.items(), name
 
 
 def test_raw_predict_with_output_filter_returns_only_those_outputs(endpoint):

@@ -43,7 +43,7 @@ def test_predict_defaults_to_serving_default_and_applies_the_output_filter(versi
 @pytest.mark.parametrize(
     ("signature", "inputs", "output_filter", "code"),
     [
-        ("severity", image_inputs(), (), grpc.StatusCode.FAILED_PRECONDITION),
+        ("no_such_signature", image_inputs(), (), grpc.StatusCode.FAILED_PRECONDITION),
         ("explain", image_inputs(name="pixels"), (), grpc.StatusCode.INVALID_ARGUMENT),
         ("explain", image_inputs(), ["no_such_output"], grpc.StatusCode.INVALID_ARGUMENT),
         ("explain", image_inputs(), ["heatmap", "heatmap"], grpc.StatusCode.INVALID_ARGUMENT),
@@ -56,7 +56,7 @@ def test_predict_errors(version_dir, signature, inputs, output_filter, code):
 
 
 def test_warm_up_runs_each_signature_once_without_a_warmup_file(version_dir):
-    assert Servable("m", 1, version_dir).warm_up() == 2
+    assert Servable("m", 1, version_dir).warm_up() == 3  # serving_default, explain, severity
 
 
 def test_warm_up_replays_tf_serving_warmup_requests(version_dir):

@@ -1,7 +1,7 @@
 """A tiny SavedModel with densenet's serving contract, so serving tests need no trained model.
 
-Same input key, dtypes, shapes and output names as the real export (serving_default and
-explain), a few TensorFlow ops instead of a DenseNet.
+Same input key, dtypes, shapes and output names as the real export (serving_default, explain and
+severity), a few TensorFlow ops instead of a DenseNet.
 """
 
 from pathlib import Path
@@ -28,6 +28,17 @@ class TinyModel(tf.Module):
             "threshold": tf.fill(batch, 0.5),
             "ood_score": tf.abs(brightness - 0.5),
             "ood_threshold": tf.fill(batch, 0.45),
+            **self._severity(image),
+        }
+
+    def _severity(self, image):
+        brightness = tf.reduce_mean(image, axis=[1, 2, 3])
+        batch = tf.shape(image)[:1]
+        return {
+            "severity_extent": 8.0 * brightness,
+            "severity_extent_sd": tf.fill(batch, 1.5),
+            "severity_opacity": 6.0 * brightness,
+            "severity_opacity_sd": tf.fill(batch, 1.0),
         }
 
     @tf.function(input_signature=[IMAGE_SPEC])
@@ -38,11 +49,14 @@ class TinyModel(tf.Module):
     def explain(self, image):
         return {**self._scores(image), "heatmap": tf.sigmoid(image[..., 0])}
 
+    @tf.function(input_signature=[IMAGE_SPEC])
+    def severity(self, image):
+        return self._severity(image)
+
 
 def export_tiny_model(directory: Path) -> Path:
     """Write the SavedModel into `directory` (a version directory such as base/1)."""
     model = TinyModel()
-    tf.saved_model.save(
-        model, str(directory), signatures={"serving_default": model.serving_default, "explain": model.explain}
-    )
+    signatures = {"serving_default": model.serving_default, "explain": model.explain, "severity": model.severity}
+    tf.saved_model.save(model, str(directory), signatures=signatures)
     return directory

@@ -8,10 +8,23 @@ import tensorflow as tf
 
 from tests.training.conftest import MODEL_BASE
 from training.evaluate import version_dir
-from training.model import CLASSES, build
-from training.train import BLOCKS, GROWTH, REFERENCE
+from training.model import BLOCKS, CLASSES, GROWTH, build
+from training.train import REFERENCE
 
-CONTRACT = {"probabilities": (3,), "p_covid": (), "threshold": (), "ood_score": (), "ood_threshold": ()}
+SEVERITY = ("severity_extent", "severity_extent_sd", "severity_opacity", "severity_opacity_sd")
+CONTRACT = {
+    "probabilities": (3,),
+    "p_covid": (),
+    "threshold": (),
+    "ood_score": (),
+    "ood_threshold": (),
+    **dict.fromkeys(SEVERITY, ()),
+}
+# Version 1's serving_default on the four fixtures (float32, exact): later versions keep its weights.
+VERSION_1 = {
+    "p_covid": ["0x1.de56180000000p-1", "0x1.cef6420000000p-1", "0x1.a4f0460000000p-2", "0x1.4c892e0000000p-4"],
+    "ood_score": ["0x1.56a2a00000000p+4", "0x1.3c43560000000p+4", "0x1.393e700000000p+4", "0x1.1e7a7a0000000p+4"],
+}
 
 
 @pytest.mark.parametrize("batch", [1, 4])
@@ -47,6 +60,24 @@ def test_explain_gives_the_same_answer_as_serving_default(saved_model, fixture_b
         np.testing.assert_allclose(plain[key].numpy(), explained[key].numpy(), atol=1e-6)
 
 
+def test_version_1_outputs_are_reproduced_exactly(saved_model, fixture_batch):
+    outputs = saved_model.signatures["serving_default"](image=tf.constant(fixture_batch))
+    for key, values in VERSION_1.items():
+        np.testing.assert_array_equal(outputs[key].numpy(), np.array([float.fromhex(v) for v in values], np.float32))
+
+
+def test_severity_signature_gives_scores_on_their_scales(saved_model, fixture_batch):
+    outputs = saved_model.signatures["severity"](image=tf.constant(fixture_batch))
+    assert sorted(outputs) == sorted(SEVERITY)
+    for score, top in (("severity_extent", 8.0), ("severity_opacity", 6.0)):
+        values = outputs[score].numpy()
+        assert values.shape == (4,) and ((values >= 0) & (values <= top)).all()
+        assert (outputs[f"{score}_sd"].numpy() > 0).all()
+    plain = saved_model.signatures["serving_default"](image=tf.constant(fixture_batch))
+    for key in SEVERITY:
+        np.testing.assert_array_equal(outputs[key].numpy(), plain[key].numpy())
+
+
 def test_threshold_and_ood_cut_off_are_the_trained_constants(saved_model, fixture_batch):
     reference = json.loads(REFERENCE.read_text())
     outputs = saved_model.signatures["serving_default"](image=tf.constant(fixture_batch))
@@ -55,12 +86,13 @@ def test_threshold_and_ood_cut_off_are_the_trained_constants(saved_model, fixtur
 
 
 def test_export_holds_one_copy_of_the_weights_and_no_optimizer_state():
-    """Saved values = the network's parameters + threshold, OOD mean, whitening matrix and cut-off."""
+    """Saved values = the network's parameters + threshold, OOD mean, whitening matrix and cut-off + severity head."""
     path = version_dir(MODEL_BASE)
     saved = tf.train.list_variables(str(path / "variables" / "variables"))
     saved_values = sum(int(np.prod(shape)) for name, shape in saved if "_CHECKPOINTABLE_OBJECT_GRAPH" not in name)
     net = build(blocks=BLOCKS, growth=GROWTH)
     features = net.backbone.output.shape[-1]
     parameters = net.backbone.count_params() + net.classifier.count_params()
-    assert saved_values == parameters + 1 + features + features**2 + 1
+    severity_head = 5 * features * 2 + 5 * 2 + 2 + 2  # 5 fold models' weights and biases, residual SDs, maxima
+    assert saved_values == parameters + 1 + features + features**2 + 1 + severity_head
     assert not [name for name, _ in saved if "optimizer" in name.lower()]

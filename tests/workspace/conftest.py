@@ -53,17 +53,20 @@ def as_clinician(client, clinician):
     return client
 
 
-def case_with(p_covid=None, reading=None, hours_ago=0, name="Ada Lovelace", version=1, saved_at=None, **fields):
+def case_with(p_covid=None, reading=None, hours_ago=0, name="Ada Lovelace", version=1, saved_at=None, severity=None,
+              **fields):  # fmt: skip
     """A case document whose prediction is (p_covid, reading), or pending when p_covid is None, saved
-    `hours_ago` (or at `saved_at`)."""
+    `hours_ago` (or at `saved_at`); `severity` is (extent, opacity), with SDs 1.0 and 0.5."""
     now = timezone.now()
     prediction = None
     if p_covid is not None:
+        extent, opacity = severity or (None, None)
         prediction = Prediction(
             probabilities={"normal": 1 - p_covid, "pneumonia": 0.0, "covid": p_covid}, p_covid=p_covid,
             threshold=0.5, reading=reading or ("covid_pattern" if p_covid >= 0.5 else "no_covid_pattern"),
             ood_score=1.0, ood_threshold=2.0, heatmap="none.png", model_name="densenet", model_version=version,
-            made_at=now,
+            made_at=now, severity_extent=extent, severity_extent_sd=severity and 1.0,
+            severity_opacity=opacity, severity_opacity_sd=severity and 0.5,
         )  # fmt: skip
     case = Case.objects.create(
         patient_name=name, age=40, sex="female", email="patient@example.org", test_status="waiting",

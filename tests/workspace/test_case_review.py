@@ -34,6 +34,17 @@ def test_the_case_page_shows_the_xray_viewer_the_model_output_and_the_answers(as
     assert inline_code(page) == []
 
 
+def test_the_case_page_shows_the_severity_of_a_covid_like_reading_only(as_clinician):
+    severe = as_clinician.get(f"/workspace/cases/{case_with(0.9, severity=(5.5, 4.0)).reference}").content.decode()
+    assert "Extent: <strong>5.5 of 8</strong> (±1.0)" in severe
+    assert "Opacity: <strong>4.0 of 6</strong> (±0.5)" in severe
+    negative = case_with(0.2, severity=(3.0, 2.0))  # a stored severity beside a negative reading is never shown
+    saved_before = case_with(0.9)
+    for case in (negative, saved_before):
+        page = as_clinician.get(f"/workspace/cases/{case.reference}")
+        assert page.status_code == 200 and "data-severity" not in page.content.decode()
+
+
 def test_a_view_leaves_exactly_one_event_naming_the_clinician(client, clinician, second_clinician, saved_case):
     client.force_login(clinician)
     client.get(f"/workspace/cases/{saved_case.reference}")

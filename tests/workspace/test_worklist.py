@@ -3,8 +3,11 @@
 import re
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 
+from portal.cases.models import Case
+from portal.screening.analysis import SEVERITY_OUTPUTS
 from portal.workspace.services import worklist
 from tests.portal.flow import inline_code
 from tests.workspace.conftest import case_with
@@ -37,6 +40,32 @@ def test_highest_score_first_then_oldest_and_unscored_cases_between_positive_and
     assert "8 cases awaiting review, 1 reviewed." in page.content.decode()
     assert page["X-Robots-Tag"] == "noindex, nofollow" and "no-store" in page["Cache-Control"]
     assert inline_code(page.content.decode()) == []
+
+
+def saved_before_severity(case):
+    """Drop the severity fields from the stored prediction, as in cases saved before the model gave them."""
+    unset = {f"prediction.{name}": "" for name in SEVERITY_OUTPUTS}
+    connection.database[Case._meta.db_table].update_one({"_id": case.pk}, {"$unset": unset})
+
+
+def test_order_by_severity_puts_the_most_severe_first_and_cases_without_one_last(as_clinician):
+    case_with(0.9, hours_ago=1, name="mild", severity=(1.5, 1.0))
+    case_with(0.8, hours_ago=2, name="severe", severity=(6.2, 4.1))
+    case_with(0.7, hours_ago=3, name="as extensive, less opaque", severity=(6.2, 3.0))
+    case_with(0.2, hours_ago=4, name="negative")
+    case_with(None, hours_ago=5, name="pending")
+    saved_before_severity(case_with(0.95, hours_ago=6, name="saved before severity"))
+
+    page = as_clinician.get("/workspace/cases", {"order": "severity"})
+    assert page.status_code == 200
+    assert names(page) == [
+        "severe", "as extensive, less opaque", "mild", "saved before severity", "pending", "negative",
+    ]  # fmt: skip
+    cells = re.findall(r"<td class=\"text-end\" data-severity>([^<]*)</td>", page.content.decode())
+    assert cells == ["6.2 / 4.1", "6.2 / 3.0", "1.5 / 1.0", "—", "—", "—"]
+    assert [c.patient_name for c in worklist(order="severity")] == names(page)
+    triage = as_clinician.get("/workspace/cases")
+    assert names(triage)[:4] == ["saved before severity", "mild", "severe", "as extensive, less opaque"]
 
 
 def test_filters_by_status_reading_and_date(as_clinician):
