@@ -116,7 +116,11 @@ class User:
 
     def run(self):
         while not self.stop.is_set():
-            self.visit()
+            try:
+                self.visit()
+            except (ValueError, KeyError) as error:  # an answer the user cannot read counts against the portal
+                outcome = Outcome(type(self).__name__.lower(), self.ledger.phase, f"unreadable ({error!r})", None)
+                self.ledger.add(outcome)
             self.pause()
 
 
