@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint train evaluate bench vendor
+.PHONY: install run test lint train evaluate bench resilience vendor
 
 # (Re)install only when the pinned requirements change.
 $(INSTALLED): requirements/portal.txt requirements/dev.txt
@@ -33,6 +33,10 @@ evaluate: install
 
 bench: install
 	$(BIN)/python -m bench.serving --out var/bench.json
+
+# Faults under load (bench/resilience.py; results in docs/resilience.md); --quick for a short run.
+resilience: install
+	$(BIN)/python -m bench.resilience
 
 # Re-copies the vendored front-end files from npm (versions pinned in package.json and
 # package-lock.json). The copies are committed, so nothing else needs npm.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devtools.services import REPO_ROOT, Service, free_port, http_ok, mongo_uri, start_mongo
+from devtools.services import REPO_ROOT, free_port, mongo_uri, start_gunicorn, start_mongo
 from preprocess import INPUT_SIZE, prepare
 from serving.client import ModelClient
 from serving.testing import start_model_server
@@ -137,16 +137,6 @@ def bench_grpc_batching(image, requests, logs):
         server.stop()
 
 
-def start_gunicorn(port, env, log_path):
-    service = Service(
-        name="portal (gunicorn)",
-        argv=[sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-              "--workers", "1", "--threads", "4"],
-        port=port, env=env, log_path=log_path,
-    )  # fmt: skip
-    return service.start(ready=lambda: http_ok(f"http://127.0.0.1:{port}/healthz"))
-
-
 def resident_mb(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -209,7 +199,7 @@ def main(argv=None):
                        cwd=REPO_ROOT)
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env,
                        check=True, cwd=REPO_ROOT)
-        portal = start_gunicorn(portal_port, env, logs / "portal.log")
+        portal = start_gunicorn(portal_port, env, logs / "portal.log", workers=1)
         rows += bench_portal(portal_port, args.requests)
         portal_rss = max(resident_mb(pid) for pid in worker_pids(portal.process.pid))
     finally:

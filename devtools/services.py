@@ -150,3 +150,16 @@ def start_portal(port, env, log_path=None):
         log_path=log_path,
     )
     return service.start(ready=lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"))
+
+
+def start_gunicorn(port, env, log_path=None, workers=2, threads=4):
+    """The portal as Dockerfile.portal runs it in production: gunicorn, threaded workers, no access log."""
+    service = Service(
+        name="portal (gunicorn)",
+        argv=[sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"{LOOPBACK}:{port}",
+              "--workers", str(workers), "--threads", str(threads), "--timeout", "60"],
+        port=port,
+        env=env,
+        log_path=log_path,
+    )  # fmt: skip
+    return service.start(ready=lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"))

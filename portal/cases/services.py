@@ -6,6 +6,7 @@ and by then its files do; when anything fails before that, the files written are
 """
 
 import logging
+import secrets
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import timedelta
@@ -89,6 +90,9 @@ def _try_analyse(image) -> Analysis | None:
 
 
 def _prediction(files, analysis: Analysis) -> Prediction:
+    """The heatmap gets a name of its own: requests completing the same case at once would otherwise both
+    write `heatmap.png` (the storage's free-name check races), and the one that loses would delete, by that
+    name, the file the winner's prediction refers to."""
     heatmap = heatmap_levels_png(heatmap_levels(analysis.heatmap))
     return Prediction(
         probabilities=analysis.probabilities,
@@ -97,7 +101,7 @@ def _prediction(files, analysis: Analysis) -> Prediction:
         reading=analysis.reading,
         ood_score=analysis.ood_score,
         ood_threshold=analysis.ood_threshold,
-        heatmap=files.store("heatmap.png", heatmap),
+        heatmap=files.store(f"heatmap-{secrets.token_hex(4)}.png", heatmap),
         model_name=analysis.model_name,
         model_version=analysis.model_version,
         made_at=timezone.now(),

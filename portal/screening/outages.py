@@ -23,6 +23,23 @@ def unavailable(request, message, *, retry_url=None, save_url=None):
     return response
 
 
+class DatabaseOutageMiddleware:
+    """The same 503 for a MongoDB failure that no view handles itself: the session and permission lookups
+    in front of the workspace's pages, the sign-in, the admin. Without it a clinician gets a 500 page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        logger.warning("MongoDB unavailable before the view: %s", type(exception).__name__)
+        return unavailable(request, DATABASE_MESSAGE, retry_url=request.path)
+
+
 def database_required(view):
     """Answer 503 with a retry link when MongoDB fails during the view."""
 
