@@ -6,6 +6,7 @@ Nothing identifying is stored with it, and it is purged after PENDING_UPLOAD_TTL
 """
 
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import gridfs
@@ -13,16 +14,24 @@ from django.conf import settings
 from django.db import connection
 
 BUCKET = "pending_uploads"
+PURGE_EVERY_SECONDS = 60  # expired uploads are looked for now and then, not on every upload
+
+_last_purge = float("-inf")
 
 
 def _bucket():
     return gridfs.GridFSBucket(connection.database, bucket_name=BUCKET)
 
 
-def keep(data: bytes) -> str:
-    """Store the upload's bytes; returns its token (192 random bits)."""
-    purge_expired()
-    token = secrets.token_urlsafe(24)
+def new_token() -> str:
+    """192 random bits: the upload's only name, and the key to its result page."""
+    return secrets.token_urlsafe(24)
+
+
+def keep(data: bytes, token: str | None = None) -> str:
+    """Store the upload's bytes under `token` (a new one when not given); returns the token."""
+    _purge_now_and_then()
+    token = token or new_token()
     expires = datetime.now(UTC) + timedelta(seconds=settings.PENDING_UPLOAD_TTL)
     _bucket().upload_from_stream_with_id(token, token, data, metadata={"expires": expires})
     return token
@@ -45,6 +54,13 @@ def discard(token: str):
         _bucket().delete(token)
     except gridfs.errors.NoFile:
         pass
+
+
+def _purge_now_and_then():
+    global _last_purge
+    if time.monotonic() - _last_purge >= PURGE_EVERY_SECONDS:
+        _last_purge = time.monotonic()
+        purge_expired()
 
 
 def purge_expired():
