@@ -1,9 +1,9 @@
-"""A saved case's images for a page: the X-ray and the coloured heatmap, read from GridFS."""
+"""A saved case's images for a page: the X-ray and the heatmap's grey levels, as stored in GridFS."""
 
 import logging
 
 from portal.screening.analysis import Reading
-from portal.screening.images import coloured_heatmap_png, data_uri, read_levels
+from portal.screening.images import data_uri
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ def case_image_uris(case):
     try:
         uris = {"xray_uri": data_uri(case.display.read())}
         if case.prediction is not None and case.prediction.reading != Reading.NOT_A_CHEST_XRAY:
-            uris["heatmap_uri"] = data_uri(coloured_heatmap_png(read_levels(case.prediction.heatmap.read())))
+            uris["heatmap_uri"] = data_uri(case.prediction.heatmap.read())
     except FileNotFoundError:
         logger.warning("case image missing in GridFS")
         return {}

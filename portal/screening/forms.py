@@ -27,11 +27,13 @@ class UploadForm(forms.Form):
         image.help_text = f"A frontal chest X-ray as PNG, JPEG or DICOM, up to {limit}."
         image.widget.attrs["data-max-bytes"] = settings.UPLOAD_MAX_BYTES
 
+    prepared = None  # the accepted image, as preprocess made it (once the form is valid)
+
     def clean_image(self):
         """The file's bytes, once preprocess accepts them; its reason for refusing shows at the field."""
         data = self.cleaned_data["image"].read()
         try:
-            prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES)
+            self.prepared = prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES)
         except Rejection as rejection:
             logger.info("upload refused: %s", rejection.code)
             raise forms.ValidationError(rejection.reason, code=rejection.code) from None

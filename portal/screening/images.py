@@ -1,8 +1,9 @@
-"""PNG images for the pages and for a saved case: the X-ray as decoded, and the heatmap.
+"""Images for the pages and for a saved case: the X-ray as decoded, and the heatmap.
 
 The heatmap stays at the model's resolution; the browser stretches it over the X-ray,
-so no image is resized outside preprocess. It is kept as 8-bit grey levels (what a saved
-case stores) and coloured only when shown.
+so no image is resized outside preprocess. It is kept and sent as 8-bit grey levels (what a
+saved case stores); the page colours it with an SVG filter (screening/heatmap_filter.html),
+so no request spends time colouring and re-encoding it.
 """
 
 import base64
@@ -11,17 +12,12 @@ import io
 import numpy as np
 from PIL import Image
 
-# A short perceptual ramp (dark blue, cyan, yellow, red) interpolated to 256 levels.
-_RAMP = np.array([[0, 0, 130], [0, 160, 220], [250, 220, 0], [220, 20, 20]], dtype=np.float32)
-_LUT = np.stack(
-    [np.interp(np.linspace(0, len(_RAMP) - 1, 256), np.arange(len(_RAMP)), _RAMP[:, c]) for c in range(3)],
-    axis=1,
-).astype(np.uint8)
-
-
 # zlib level 1: several times faster than Pillow's default (6) on a 320 px X-ray, for files
-# about a fifth larger. These PNGs are made on every result page, on the request's critical path.
+# about a fifth larger. A saved case's X-ray is stored losslessly with it.
 PNG_COMPRESS_LEVEL = 1
+# The result page's preview of the X-ray: visually lossless, and about ten times faster to
+# make than the PNG, on the upload's critical path.
+PREVIEW_JPEG_QUALITY = 95
 
 
 def png(image: Image.Image) -> bytes:
@@ -30,12 +26,18 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def data_uri(png_bytes: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+def data_uri(image_bytes: bytes, media_type: str = "image/png") -> str:
+    return f"data:{media_type};base64," + base64.b64encode(image_bytes).decode("ascii")
 
 
 def xray_png(display: np.ndarray) -> bytes:
     return png(Image.fromarray(display, mode="L"))
+
+
+def xray_preview_uri(display: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(display, mode="L").save(buffer, format="JPEG", quality=PREVIEW_JPEG_QUALITY)
+    return data_uri(buffer.getvalue(), "image/jpeg")
 
 
 def heatmap_levels(heatmap: np.ndarray) -> np.ndarray:
@@ -45,13 +47,3 @@ def heatmap_levels(heatmap: np.ndarray) -> np.ndarray:
 
 def heatmap_levels_png(levels: np.ndarray) -> bytes:
     return png(Image.fromarray(levels, mode="L"))
-
-
-def read_levels(png_bytes: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("L"))
-
-
-def coloured_heatmap_png(levels: np.ndarray) -> bytes:
-    """Colour by intensity; alpha grows with it, so cold regions leave the X-ray visible."""
-    rgba = np.dstack([_LUT[levels], (levels.astype(np.float32) * 0.9).astype(np.uint8)])
-    return png(Image.fromarray(rgba, mode="RGBA"))

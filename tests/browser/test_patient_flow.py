@@ -1,10 +1,13 @@
 """The patient flow in a real browser: upload, result with heatmap, save, case link; and a refused PDF."""
 
 import base64
+import io
 import re
 from datetime import date, timedelta
 
 import gridfs
+import numpy as np
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.portal.flow import NEGATIVE_XRAY, PDF, XRAY
@@ -52,8 +55,11 @@ def test_upload_see_the_result_save_and_follow_the_case(
     expect(page.get_by_text(re.compile(r"COVID-19 pattern score [0-9.]+%"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Model densenet, version \d+\."))).to_be_visible()
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
+    figure = page.locator(".xray")
+    assert colourful_share(figure.screenshot()) > 0.5  # the grey levels are coloured by the page's SVG filter
     page.get_by_label("Show the heatmap").uncheck()
     expect(heatmap).to_be_hidden()
+    assert colourful_share(figure.screenshot()) < 0.01  # the X-ray alone is grey
     page.get_by_label("Show the heatmap").check()
     page.get_by_label(re.compile("Heatmap opacity")).fill("40")
     expect(heatmap).to_have_css("opacity", "0.4")
@@ -152,3 +158,9 @@ def test_without_javascript_the_upload_is_a_plain_form_post(portal, browser, scr
         screenshot(page, "08-result-without-javascript")
     finally:
         context.close()
+
+
+def colourful_share(png_bytes):
+    """The share of pixels whose channels differ by more than a grey image's JPEG noise."""
+    rgb = np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB")).astype(int)
+    return float(((rgb.max(axis=2) - rgb.min(axis=2)) > 24).mean())
