@@ -9,10 +9,11 @@ from django.urls import reverse
 
 from portal.screening import pending
 from portal.screening.analysis import Reading, analyse
-from portal.screening.forms import UploadForm, body_too_large, oversized_upload_form
+from portal.screening.forms import UploadForm, oversized_upload_form
 from portal.screening.images import coloured_heatmap_png, data_uri, heatmap_levels, xray_png
 from portal.screening.outages import database_required, unavailable
 from portal.screening.privacy import no_referrer, private_page
+from portal.screening.uploads import body_too_large
 from preprocess import prepare
 from serving.client import ModelServerError
 
