@@ -131,6 +131,13 @@ LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "workspace:login"
 # A clinician's sign-in lasts one shift.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "8")) * 3600
+# Sign-in lockout: this many failures for one account, or from one address (a hospital's NAT may hold many
+# clinicians), within the window refuse sign-ins until enough of them are older than the window.
+SIGN_IN_LOCKOUT_FAILURES = int(os.environ.get("SIGN_IN_LOCKOUT_FAILURES", "5"))
+SIGN_IN_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("SIGN_IN_LOCKOUT_ADDRESS_FAILURES", "20"))
+SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15"))
+# Proxies in front of the portal that append the client's address to X-Forwarded-For (the ingress: 1).
+SIGN_IN_TRUSTED_PROXIES = int(os.environ.get("SIGN_IN_TRUSTED_PROXIES", "0"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
