@@ -33,7 +33,8 @@ def declared_length(request) -> int:
 
 def unbounded(request) -> bool:
     """A body sent without a length (Transfer-Encoding: chunked), which Django never reads."""
-    return not request.META.get("CONTENT_LENGTH") and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "")
+    encoding = request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return not request.META.get("CONTENT_LENGTH") and "chunked" in encoding
 
 
 def body_too_large(request) -> bool:
