@@ -9,7 +9,7 @@ from django.db import connection
 
 from portal.api.models import ApiKey
 from portal.cases.models import Case
-from portal.screening.pending import BUCKET
+from portal.screening import pending
 from tests.portal.flow import XRAY
 
 pytestmark = pytest.mark.django_db
@@ -68,30 +68,36 @@ def post(path, body, *, length=True, **headers):
 
 
 def stored():
-    """Everything an upload could leave behind: kept uploads and cases."""
-    return connection.database[f"{BUCKET}.files"].count_documents({}), Case.objects.count()
+    """Everything an upload could leave behind: kept uploads and cases (other tests' kept uploads included,
+    since GridFS is not flushed between tests: compare before and after)."""
+    return connection.database[f"{pending.BUCKET}.files"].count_documents({}), Case.objects.count()
+
+
+@pytest.fixture
+def before():
+    return stored()
 
 
 @pytest.mark.parametrize("path", ["/upload", "/cases/new/an-expired-token"])
-def test_a_25_mib_form_post_is_413_after_reading_only_its_first_chunk(path):
+def test_a_25_mib_form_post_is_413_after_reading_only_its_first_chunk(path, before):
     body = StreamedBody(multipart_head(CSRF_SECRET), 25 * MiB)
     status, _, page = post(path, body)
     assert status == 413
     assert "This file is too large. The limit is 20.0\xa0MB." in page
     assert body.read_bytes < MiB  # the CSRF check read the token, and no more than a chunk of the file
-    assert stored() == (0, 0)
+    assert stored() == before
 
 
-def test_a_form_post_without_a_length_is_413_and_never_read():
+def test_a_form_post_without_a_length_is_413_and_never_read(before):
     body = StreamedBody(multipart_head(), 25 * MiB)
     status, _, page = post("/upload", body, length=False, HTTP_X_CSRFTOKEN=CSRF_SECRET)
     assert status == 413 and "This file is too large." in page
     assert body.read_bytes == 0
-    assert stored() == (0, 0)
+    assert stored() == before
 
 
 @pytest.mark.parametrize("length", [True, False])
-def test_an_oversized_or_length_less_api_upload_is_a_413_problem_and_never_read(length):
+def test_an_oversized_or_length_less_api_upload_is_a_413_problem_and_never_read(length, before):
     _, key = ApiKey.issue("big-uploads", ["predict", "cases:write"])
     for path in ("/api/v1/predictions", "/api/v1/cases"):
         body = StreamedBody(multipart_head(), 25 * MiB)
@@ -99,7 +105,7 @@ def test_an_oversized_or_length_less_api_upload_is_a_413_problem_and_never_read(
         assert status == 413 and headers["Content-Type"] == "application/problem+json", problem
         assert '"code":"too_large"' in problem and "an image of at most 20971520 bytes" in problem
         assert body.read_bytes == 0
-    assert stored() == (0, 0)
+    assert stored() == before
 
 
 def test_a_form_post_under_the_limit_is_read_whole_and_kept():
@@ -109,4 +115,4 @@ def test_a_form_post_under_the_limit_is_read_whole_and_kept():
     status, headers, _ = post("/upload", body)
     assert status == 302 and headers["Location"].startswith("/result/")
     assert body.read_bytes == len(head)
-    assert stored() == (1, 0)
+    assert pending.load(headers["Location"].removeprefix("/result/")) == XRAY.read_bytes()
