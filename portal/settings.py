@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.observability.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.security.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +132,13 @@ LOGIN_REDIRECT_URL = "workspace:home"
 LOGOUT_REDIRECT_URL = "workspace:login"
 # A clinician's sign-in lasts one shift.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_HOURS", "8")) * 3600
+# Sign-in lockout: this many failures for one account, or from one address (a hospital's NAT may hold many
+# clinicians), within the window refuse sign-ins until enough of them are older than the window.
+SIGN_IN_LOCKOUT_FAILURES = int(os.environ.get("SIGN_IN_LOCKOUT_FAILURES", "5"))
+SIGN_IN_LOCKOUT_ADDRESS_FAILURES = int(os.environ.get("SIGN_IN_LOCKOUT_ADDRESS_FAILURES", "20"))
+SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "15"))
+# Proxies in front of the portal that append the client's address to X-Forwarded-For (the ingress: 1).
+SIGN_IN_TRUSTED_PROXIES = int(os.environ.get("SIGN_IN_TRUSTED_PROXIES", "0"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -155,10 +163,16 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Uploads: the limit is enforced before the body is read into memory.
+# Uploads: the limit is enforced before the body is read into memory, on its declared length and, for
+# multipart bodies, by the first upload handler (the CSRF check parses the form before any view runs).
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "portal.screening.uploads.OversizedBodyHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # The model server, reached through the TensorFlow Serving gRPC API.
 MODEL_SERVER = os.environ.get("MODEL_SERVER", "127.0.0.1:8500")
@@ -199,15 +213,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Security: secure by default outside debug. TLS ends at the ingress, which sets
-# X-Forwarded-Proto.
+# X-Forwarded-Proto. The Content-Security-Policy is portal.security.middleware's.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# Lax, not Strict: a clinician opening a workspace link from an email stays signed in.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Origins (scheme and host) allowed to post forms besides the site's own, e.g. behind a renamed ingress.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+SECURE_REFERRER_POLICY = "same-origin"  # the patient's result and case pages send no-referrer (privacy.py)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", True)
+    if not SECURE_SSL_REDIRECT:  # turned off where the ingress serves HTTPS only (manifests/base/portal/config.env)
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from portal.api import docs, views
+from portal.security.middleware import redoc_policy
 
 app_name = "api"
 
@@ -17,7 +18,7 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(**docs.PUBLIC), name="schema"),
     path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html",
                                                           **docs.PUBLIC), name="docs"),  # fmt: skip
-    path("v1/redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html",
-                                                   **docs.PUBLIC), name="redoc"),  # fmt: skip
+    path("v1/redoc/", redoc_policy(SpectacularRedocView.as_view(
+        url_name="api:schema", template_name="api/redoc.html", **docs.PUBLIC)), name="redoc"),  # fmt: skip
     re_path(r"^", docs.not_found),
 ]

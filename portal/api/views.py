@@ -23,25 +23,13 @@ from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from portal.screening.analysis import analyse, model_client
 from portal.screening.images import heatmap_levels, heatmap_levels_png
+from portal.screening.uploads import body_limit, body_too_large
 from portal.workspace.roles import is_clinician
 from portal.workspace.services import give_advice, worklist
 from preprocess import prepare
 
 PROBLEM = OpenApiResponse(serializers.Problem, description="A problem document (RFC 9457).")
 ERRORS = {(code, CONTENT_TYPE): PROBLEM for code in (400, 401, 403, 404, 405, 406, 413, 415, 422, 429, 503)}
-
-
-def body_limit() -> int:
-    """The largest body an upload may need: the image as base64 (JSON) plus room for the other fields."""
-    return 4 * (settings.UPLOAD_MAX_BYTES // 3 + 1) + 64 * 1024
-
-
-def declared_length(request) -> int:
-    """Content-Length as sent; a malformed one counts as 0, as Django's parsers read it."""
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
 
 
 class UploadView(APIView):
@@ -51,9 +39,10 @@ class UploadView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, scope and throttle first
-        if request.method == "POST" and declared_length(request) > body_limit():
-            raise ContentTooLarge(f"The body is larger than the limit of {body_limit()} bytes "
-                                  f"(an image of at most {settings.UPLOAD_MAX_BYTES} bytes).")  # fmt: skip
+        if request.method == "POST" and body_too_large(request):
+            raise ContentTooLarge(f"The body has no Content-Length or is larger than the limit of "
+                                  f"{body_limit(request)} bytes (an image of at most {settings.UPLOAD_MAX_BYTES} "
+                                  "bytes).")  # fmt: skip
 
     def valid(self, upload_serializer, json_serializer):
         """The request validated by the serializer for its content type."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 class Event(models.TextChoices):
     LOGIN = "login", "Signed in"
     LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOGIN_LOCKED = "login_locked", "Sign-in locked after failures"
     LOGOUT = "logout", "Signed out"
     CASE_VIEWED = "case_viewed", "Viewed the case"
     ADVICE_GIVEN = "advice_given", "Signed off advice"

@@ -6,7 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from portal.audit.models import Event
-from portal.audit.services import record
+from portal.audit.services import record, typed_username
 
 User = get_user_model()
 
@@ -27,6 +27,4 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
     """Names the account only when it exists: what is typed into the user name field may be a password."""
     if request is None:  # authenticate() called outside a request, e.g. from a shell
         return
-    typed = credentials.get(User.USERNAME_FIELD, "")
-    known = User.objects.filter(**{User.USERNAME_FIELD: typed}).exists()
-    record(Event.LOGIN_FAILED, None, request, username=typed if known else "")
+    record(Event.LOGIN_FAILED, None, request, username=typed_username(credentials.get(User.USERNAME_FIELD, "")))

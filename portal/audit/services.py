@@ -1,5 +1,7 @@
 """Writing the audit trail: one plain function every way of acting on a case calls."""
 
+from django.contrib.auth import get_user_model
+
 from portal.audit.models import AuditEvent, Event
 
 
@@ -18,6 +20,13 @@ def record(event: Event, user, request, case=None, detail=None, username="") -> 
         forwarded_for=meta.get("HTTP_X_FORWARDED_FOR", "")[:200],
         detail=detail or {},
     )
+
+
+def typed_username(typed: str) -> str:
+    """What a failed sign-in's event may name: the account only when it exists, since what is typed into
+    the user name field may be a password."""
+    User = get_user_model()
+    return typed if User.objects.filter(**{User.USERNAME_FIELD: typed}).exists() else ""
 
 
 def case_history(case):

@@ -11,9 +11,10 @@ from portal.cases.images import case_image_uris
 from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from portal.screening import pending
-from portal.screening.forms import UploadForm, body_too_large, oversized_upload_form
+from portal.screening.forms import UploadForm, oversized_upload_form
 from portal.screening.outages import DATABASE_ERRORS, RETRY_AFTER_SECONDS, database_required
 from portal.screening.privacy import no_referrer, private_page
+from portal.screening.uploads import body_too_large
 
 logger = logging.getLogger(__name__)
 

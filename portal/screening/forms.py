@@ -40,11 +40,6 @@ class UploadForm(forms.Form):
         return data
 
 
-def body_too_large(request) -> bool:
-    """Judged on Content-Length before the body is read, so an oversized upload costs no memory."""
-    return int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES
-
-
 def oversized_upload_form() -> UploadForm:
     """An upload form that says the file is too large: the body was refused before it was read."""
     form = UploadForm(data={})

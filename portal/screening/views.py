@@ -9,10 +9,11 @@ from django.urls import reverse
 
 from portal.screening import inflight, pending
 from portal.screening.analysis import Reading, analyse
-from portal.screening.forms import UploadForm, body_too_large, oversized_upload_form
+from portal.screening.forms import UploadForm, oversized_upload_form
 from portal.screening.images import data_uri, heatmap_levels, heatmap_levels_png, xray_preview_uri
 from portal.screening.outages import database_required, unavailable
 from portal.screening.privacy import no_referrer, private_page
+from portal.screening.uploads import body_too_large
 from preprocess import PreparedImage, prepare
 from serving.client import ModelServerError
 

@@ -11,8 +11,17 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
+from portal.workspace import lockout
+
 
 class JoinFreeModelBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """No password is checked while a sign-in lockout holds, wherever the attempt comes from (the
+        workspace's page says so with a 429 first; the admin's shows its usual error)."""
+        if request is not None and lockout.locked_until(username or "", lockout.client_address(request)):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def _get_permissions(self, user_obj, obj, from_name):
         """As ModelBackend's, but `content_type_id` instead of `content_type__app_label`."""
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

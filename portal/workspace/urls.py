@@ -2,18 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
 from portal.workspace import views
-from portal.workspace.forms import SignInForm
 
 app_name = "workspace"
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login",
-        auth_views.LoginView.as_view(
-            template_name="workspace/login.html", authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login", views.SignInView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("cases", views.worklist_page, name="worklist"),
     path("cases/<str:reference>", views.case_page, name="case"),

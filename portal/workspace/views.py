@@ -1,9 +1,14 @@
-"""The clinician's pages: the worklist, a case with its advice, amending one's advice, and the dashboard."""
+"""The clinician's pages: sign-in, the worklist, a case with its advice, amending one's advice, and the
+dashboard."""
+
+from math import ceil
 
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from portal.audit.services import case_history
 from portal.cases.export import download, export_case
@@ -12,11 +17,28 @@ from portal.cases.models import Advice, Case, Status
 from portal.screening.outages import database_required
 from portal.screening.privacy import private_page
 from portal.workspace import dashboard as figures
-from portal.workspace.forms import AdviceForm, WorklistFilters
+from portal.workspace import lockout
+from portal.workspace.forms import AdviceForm, SignInForm, WorklistFilters
 from portal.workspace.roles import DASHBOARD_PERMISSION, clinician_required, is_clinician, requires
 from portal.workspace.services import amend_advice, give_advice, open_case, require_author, review_backlog, worklist
 
 PAGE_SIZE = 20
+
+
+class SignInView(LoginView):
+    """Django's sign-in, refused with a 429 that says when to retry while a lockout holds."""
+
+    template_name = "workspace/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        until = lockout.locked_until(request.POST.get("username", ""), lockout.client_address(request))
+        if until is None:
+            return super().post(request, *args, **kwargs)
+        response = render(request, "workspace/locked.html", {"until": until}, status=429)
+        response["Retry-After"] = str(max(1, ceil((until - timezone.now()).total_seconds())))
+        return response
 
 
 @requires(DASHBOARD_PERMISSION)

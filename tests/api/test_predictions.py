@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 from devtools.services import REPO_ROOT, free_port
-from portal.api.views import body_limit
 from portal.screening.analysis import SEVERITY_OUTPUTS
 from preprocess.rejection import REASONS
 from serving.client import UNAVAILABLE_MESSAGE
@@ -79,7 +78,7 @@ def test_bad_base64_or_a_missing_image_is_400_with_the_field(client, auth):
 def test_an_oversized_body_is_413_judged_on_its_length_before_it_is_read(client, auth, settings):
     """The declared length alone decides: this body is small but says it is not."""
     settings.UPLOAD_MAX_BYTES = 1000
-    response = predict(client, auth, XRAY.read_bytes()[:100], CONTENT_LENGTH=str(body_limit() + 1))
+    response = predict(client, auth, XRAY.read_bytes()[:100], CONTENT_LENGTH="1001")
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
     assert "1000 bytes" in response.json()["detail"]
@@ -87,7 +86,8 @@ def test_an_oversized_body_is_413_judged_on_its_length_before_it_is_read(client,
 
 def test_an_image_over_the_limit_inside_an_allowed_body_is_413(client, auth, settings):
     settings.UPLOAD_MAX_BYTES = 1000
-    response = predict(client, auth, b"\x89PNG" + bytes(1200))  # the body fits the base64 allowance, the file not
+    body = {"image": base64.b64encode(b"\x89PNG" + bytes(1200)).decode()}  # fits the JSON allowance, the file not
+    response = client.post(URL, body, content_type="application/json", **auth)
     assert response.status_code == 413
     assert response.json()["code"] == "too_large_file"
 
