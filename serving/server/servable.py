@@ -88,7 +88,7 @@ class Servable:
         signature = self.signature_defs.signature_def[key]
         arrays = check_inputs(signature, inputs)
         wanted = check_output_filter(signature, output_filter)
-        outputs = self._run(key, arrays)
+        outputs = self.run(key, arrays)
         return key, {alias: outputs[alias] for alias in wanted}
 
     def warm_up(self) -> int:
@@ -98,7 +98,7 @@ class Servable:
         if not warmup_file.exists():
             for key in self._runners:
                 inputs = self.signature_defs.signature_def[key].inputs
-                self._run(key, {alias: _zeros(info) for alias, info in inputs.items()})
+                self.run(key, {alias: _zeros(info) for alias, info in inputs.items()})
             return len(self._runners)
         runs = 0
         for record in tf.data.TFRecordDataset(str(warmup_file)):
@@ -115,7 +115,8 @@ class Servable:
             if isinstance(runner, Batcher):
                 runner.stop()
 
-    def _run(self, key: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, key: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every output of signature `key` on validated arrays: what Predict runs, and the in-process benchmark."""
         runner = self._runners[key]
         return runner.submit(arrays) if isinstance(runner, Batcher) else runner(arrays)
 
