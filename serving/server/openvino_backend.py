@@ -6,7 +6,7 @@ machines without the `openvino` package are left to TensorFlow.
 """
 
 import logging
-import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -46,19 +46,19 @@ def covers(wide: meta_graph_pb2.SignatureDef, narrow: meta_graph_pb2.SignatureDe
 
 
 class _CompiledGraph:
-    """One compiled IR with a pool of infer requests, so concurrent Predict calls never share one."""
+    """One compiled IR, with an infer request per calling thread: concurrent Predict calls never share one,
+    and OpenVINO queues them in order on its streams without holding the GIL (a shared pool of requests,
+    handed out under the GIL, let some callers wait seconds under load)."""
 
     def __init__(self, compiled):
-        self._requests = queue.SimpleQueue()
-        for _ in range(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")):
-            self._requests.put(compiled.create_infer_request())
+        self._compiled = compiled
+        self._local = threading.local()
 
     def run(self, aliases: list[str], arrays: Arrays) -> Arrays:
-        request = self._requests.get()
-        try:
-            results = request.infer(arrays)  # copies the outputs out of the request's buffers
-        finally:
-            self._requests.put(request)
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        results = request.infer(arrays)  # copies the outputs out of the request's buffers
         return {alias: results[alias] for alias in aliases}
 
 
