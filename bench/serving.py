@@ -155,8 +155,9 @@ def backend_ratios(backend, by_path, gflop, matmul):
         "forward_gflops_batch1": forward_gflops,
         "forward_share_of_matmul": forward_gflops / matmul,
         "grpc_vs_in_process_p50": by_path[f"{backend} gRPC serving_default x1"]["p50_ms"] / row["p50_ms"],
-        "grpc_x4_throughput_vs_in_process_batch4": by_path[f"{backend} gRPC serving_default x4"]["images_per_s"]
-        / by_path[f"{backend} in-process serving_default batch 4"]["images_per_s"],
+        # Against the best of the batched runs (4, 8, 16 rows): the stricter reading of issue 11's target.
+        "grpc_x4_throughput_vs_in_process_batched": by_path[f"{backend} gRPC serving_default x4"]["images_per_s"]
+        / max(by_path[f"{backend} in-process serving_default batch {batch}"]["images_per_s"] for batch in BATCHES),
     }
 
 
