@@ -7,6 +7,8 @@ Serving itself may use, including TensorFlow's rule that a short value list is p
 its last value.
 """
 
+import math
+
 import numpy as np
 
 from serving.stubs.tensorflow.core.framework import tensor_pb2, types_pb2
@@ -25,7 +27,8 @@ _DTYPES = {
     types_pb2.DT_UINT64: np.dtype("<u8"),
     types_pb2.DT_BOOL: np.dtype("?"),
 }
-_DATATYPES = {dtype.newbyteorder("="): datatype for datatype, dtype in _DTYPES.items()}
+_NATIVE = {datatype: dtype.newbyteorder("=") for datatype, dtype in _DTYPES.items()}
+_DATATYPES = {dtype: datatype for datatype, dtype in _NATIVE.items()}
 
 # Where each dtype's values live when they are not in tensor_content.
 _VALUE_FIELDS = {
@@ -89,17 +92,18 @@ def to_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
     if dtype is None:
         raise TensorConversionError(f"unsupported dtype {dtype_name(proto.dtype)}")
     shape = shape_of(proto)
-    size = int(np.prod(shape, dtype=np.int64))
-    if proto.tensor_content:
-        if len(proto.tensor_content) != size * dtype.itemsize:
+    size = math.prod(shape)
+    content = proto.tensor_content  # read once: each read of a bytes field makes a new copy
+    if content:
+        if len(content) != size * dtype.itemsize:
             raise TensorConversionError(
-                f"tensor_content holds {len(proto.tensor_content)} bytes, "
+                f"tensor_content holds {len(content)} bytes, "
                 f"shape {list(shape)} of {dtype.name} needs {size * dtype.itemsize}"
             )
-        flat = np.frombuffer(proto.tensor_content, dtype=dtype)
+        flat = np.frombuffer(content, dtype=dtype)
     else:
         flat = _typed_values(proto, dtype, size)
-    return flat.astype(dtype.newbyteorder("="), copy=False).reshape(shape)
+    return flat.astype(_NATIVE[proto.dtype], copy=False).reshape(shape)
 
 
 def _typed_values(proto: tensor_pb2.TensorProto, dtype: np.dtype, size: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from preprocess import INPUT_SIZE
+from serving.convert import convert
 from training.model import COVID, Network
 from training.ood import Mahalanobis
 
@@ -149,6 +150,7 @@ def export(module: ServingModule, base_dir: Path, version: int) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
     signatures = {"serving_default": module.serving_default, "explain": module.explain, "severity": module.severity}
     tf.saved_model.save(module, str(staging / "model"), signatures=signatures)
+    convert(staging / "model")  # the OpenVINO IR beside it, before the version appears to the server
     if target.exists():
         shutil.rmtree(target)
     (staging / "model").rename(target)

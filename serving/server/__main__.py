@@ -4,10 +4,13 @@
         --model_config_file=serving/models.config [--file_system_poll_wait_seconds=1] \
         [--enable_batching --batching_parameters_file=F] [--monitoring_config_file=F] \
         [--tensorflow_intra_op_parallelism=N --tensorflow_inter_op_parallelism=N] \
-        [--enable_model_warmup=false] [--grpc_max_threads=N] [--bind_address=127.0.0.1]
+        [--enable_model_warmup=false] [--grpc_max_threads=N] [--bind_address=127.0.0.1] \
+        [--inference_backend=openvino [--openvino_performance_hint=LATENCY] [--openvino_num_threads=N]]
 
 --bind_address is this server's own flag (tensorflow_model_server listens on every
 interface); it defaults to loopback because this server is for development and tests.
+So are the --inference_backend and --openvino_* flags: with `openvino`, each version's signatures run
+on the OpenVINO IR kept beside its SavedModel (python -m serving.convert), TensorFlow serving what has none.
 Like tensorflow_model_server, it loads the initial model versions before it opens its ports,
 so a client sees UNAVAILABLE (connection refused) until the models are ready.
 """
@@ -23,8 +26,9 @@ from serving.server.batching import BatchOptions
 from serving.server.config import load_batching_parameters, load_model_configs, prometheus_path
 from serving.server.manager import ModelManager
 from serving.server.metrics import Metrics
+from serving.server.openvino_backend import PERFORMANCE_HINTS, OpenVinoOptions
 from serving.server.rest import RestServer
-from serving.server.servable import configure_threads, load
+from serving.server.servable import BACKENDS, TENSORFLOW, configure_threads, load
 from serving.server.services import start_grpc_server
 from serving.stubs.tensorflow_serving.servables.tensorflow import session_bundle_config_pb2
 
@@ -53,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--enable_model_warmup", type=_flag_bool, nargs="?", const=True, default=True)
     parser.add_argument("--grpc_max_threads", type=int, default=4 * (os.cpu_count() or 1))
     parser.add_argument("--bind_address", default="127.0.0.1", help="address both ports listen on")
+    parser.add_argument("--inference_backend", choices=BACKENDS, default=TENSORFLOW)
+    parser.add_argument("--openvino_performance_hint", choices=PERFORMANCE_HINTS, default="LATENCY")
+    parser.add_argument("--openvino_num_threads", type=int, default=0, help="0: one per physical core")
     return parser.parse_args(argv)
 
 
@@ -69,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics_path = prometheus_path(args.monitoring_config_file)
     configure_threads(args.tensorflow_intra_op_parallelism, args.tensorflow_inter_op_parallelism)
 
-    manager = ModelManager(models, partial(load, batching=batching, warm_up=args.enable_model_warmup))
+    openvino = OpenVinoOptions(args.openvino_performance_hint, args.openvino_num_threads)
+    loader = partial(
+        load, batching=batching, warm_up=args.enable_model_warmup, backend=args.inference_backend, openvino=openvino
+    )
+    manager = ModelManager(models, loader)
     manager.poll()
     metrics = Metrics()
     grpc_address = f"{args.bind_address}:{args.port}"

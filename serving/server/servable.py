@@ -1,5 +1,10 @@
-"""One loaded SavedModel version: its SignatureDefs, Predict on its signatures, warm-up at load."""
+"""One loaded SavedModel version: its SignatureDefs, Predict on its signatures, warm-up at load.
 
+The signatures run on TensorFlow, or with `backend="openvino"` on the OpenVINO IR kept beside the
+SavedModel (see serving/server/openvino_backend.py); TensorFlow loads only for what OpenVINO cannot serve.
+"""
+
+import logging
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -12,12 +17,19 @@ from tensorflow.core.protobuf import saved_model_pb2
 from serving.client import DEFAULT_SIGNATURE
 from serving.server.batching import Batcher, BatchOptions
 from serving.server.errors import ServingError, status_code
+from serving.server.openvino_backend import OpenVinoOptions, runners
 from serving.server.validation import check_inputs, check_output_filter
 from serving.stubs.tensorflow.core.framework import tensor_pb2
 from serving.stubs.tensorflow_serving.apis import get_model_metadata_pb2, prediction_log_pb2
 from serving.tensors import dtype_name
 
+log = logging.getLogger(__name__)
+
 SERVE_TAG = "serve"
+INIT_OP_KEY = "__saved_model_init_op"  # in TF2 exports' signature map, but not a signature to serve
+TENSORFLOW, OPENVINO = "tensorflow", "openvino"
+BACKENDS = (TENSORFLOW, OPENVINO)
+DEFAULT_OPENVINO = OpenVinoOptions()
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 
 
@@ -33,19 +45,38 @@ def read_signature_defs(path: Path) -> get_model_metadata_pb2.SignatureDefMap:
     raise ValueError(f"{path}: no MetaGraph tagged {SERVE_TAG!r}")
 
 
+def served_keys(signature_defs) -> list[str]:
+    """The signature keys Predict answers."""
+    return sorted(key for key in signature_defs if key != INIT_OP_KEY)
+
+
 class Servable:
     """A model version ready to serve Predict; load with Servable(...), then warm_up()."""
 
-    def __init__(self, name: str, version: int, path: Path, batching: BatchOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        version: int,
+        path: Path,
+        batching: BatchOptions | None = None,
+        backend: str = TENSORFLOW,
+        openvino: OpenVinoOptions = DEFAULT_OPENVINO,
+    ):
         self.name = name
         self.version = version
         self.path = path
         self.signature_defs = read_signature_defs(path)
-        self._model = tf.saved_model.load(str(path), tags=[SERVE_TAG])
-        self._runners = {}
-        for key, function in self._model.signatures.items():
-            run = partial(_execute, function)
-            self._runners[key] = Batcher(run, batching) if batching else run
+        defs = self.signature_defs.signature_def
+        keys = served_keys(defs)
+        functions = runners(path, defs, keys, openvino) if backend == OPENVINO else {}
+        self.backends = dict.fromkeys(functions, OPENVINO)
+        self._model = None
+        if set(keys) - set(functions):
+            self._model = tf.saved_model.load(str(path), tags=[SERVE_TAG])
+            for key, function in self._model.signatures.items():
+                functions.setdefault(key, partial(_execute, function))
+                self.backends.setdefault(key, TENSORFLOW)
+        self._runners = {key: Batcher(run, batching) if batching else run for key, run in functions.items()}
 
     def predict(
         self, signature_name: str, inputs: Mapping[str, tensor_pb2.TensorProto], output_filter: Iterable[str] = ()
@@ -57,7 +88,7 @@ class Servable:
         signature = self.signature_defs.signature_def[key]
         arrays = check_inputs(signature, inputs)
         wanted = check_output_filter(signature, output_filter)
-        outputs = self._run(key, arrays)
+        outputs = self.run(key, arrays)
         return key, {alias: outputs[alias] for alias in wanted}
 
     def warm_up(self) -> int:
@@ -67,7 +98,7 @@ class Servable:
         if not warmup_file.exists():
             for key in self._runners:
                 inputs = self.signature_defs.signature_def[key].inputs
-                self._run(key, {alias: _zeros(info) for alias, info in inputs.items()})
+                self.run(key, {alias: _zeros(info) for alias, info in inputs.items()})
             return len(self._runners)
         runs = 0
         for record in tf.data.TFRecordDataset(str(warmup_file)):
@@ -84,7 +115,8 @@ class Servable:
             if isinstance(runner, Batcher):
                 runner.stop()
 
-    def _run(self, key: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run(self, key: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every output of signature `key` on validated arrays: what Predict runs, and the in-process benchmark."""
         runner = self._runners[key]
         return runner.submit(arrays) if isinstance(runner, Batcher) else runner(arrays)
 
@@ -112,9 +144,18 @@ def configure_threads(intra_op: int, inter_op: int) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(inter_op)
 
 
-def load(name: str, version: int, path: Path, batching: BatchOptions | None, warm_up: bool) -> Servable:
+def load(
+    name: str,
+    version: int,
+    path: Path,
+    batching: BatchOptions | None,
+    warm_up: bool,
+    backend: str = TENSORFLOW,
+    openvino: OpenVinoOptions = DEFAULT_OPENVINO,
+) -> Servable:
     """Load a version and, if asked, warm it up so its first real request is not the slow one."""
-    servable = Servable(name, version, path, batching)
+    servable = Servable(name, version, path, batching, backend, openvino)
+    log.info("Model %s version %d signatures run on %s", name, version, servable.backends)
     if warm_up:
         try:
             servable.warm_up()

@@ -13,8 +13,8 @@ import yaml
 from devtools.services import REPO_ROOT
 
 KUBECTL = Path(sys.executable).with_name("kubectl")
-TREES = ("manifests/base", "manifests/overlays/dev", "manifests/overlays/prod")
-OVERLAYS = ("manifests/overlays/dev", "manifests/overlays/prod")
+OVERLAYS = ("manifests/overlays/dev", "manifests/overlays/prod", "manifests/overlays/prod-openvino")
+TREES = ("manifests/base", *OVERLAYS)
 LONG_RUNNING = ("Deployment", "StatefulSet")
 WORKLOADS = (*LONG_RUNNING, "Job", "CronJob")
 

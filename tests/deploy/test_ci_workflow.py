@@ -83,6 +83,17 @@ def test_the_serving_check_reads_the_deployed_tag_and_covers_what_the_image_copi
     assert build("serving")["if"] == "steps.serving.outputs.changed == 'true'"
 
 
+def test_the_openvino_image_is_built_with_the_serving_image_and_its_tag():
+    options = step("deploy", "Build and push the OpenVINO Model Server image")
+    assert options["if"] == build("serving")["if"]
+    assert options["with"]["file"] == "Dockerfile.serving-openvino"
+    assert options["with"]["tags"] == "${{ env.REGISTRY }}/serving-openvino:${{ github.sha }}"
+    script = step("deploy", "Did serving/ change since the deployed serving image?")["run"]
+    watched = re.search(r"HEAD -- (.+?);", script).group(1).split()
+    for source in [*copied_sources("Dockerfile.serving-openvino"), "Dockerfile.serving-openvino"]:
+        assert any(source == path or source.startswith(path + "/") for path in watched), source
+
+
 def test_the_new_tags_land_in_the_prod_overlay_and_skip_ci():
     setting = step("deploy", "Set the new tags in the prod overlay")
     assert (REPO_ROOT / setting["working-directory"]) == PROD

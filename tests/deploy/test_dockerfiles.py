@@ -14,7 +14,7 @@ from devtools.services import REPO_ROOT
 from serving.server.config import read_text_proto
 from serving.stubs.tensorflow_serving.config import model_server_config_pb2
 
-DOCKERFILES = ["Dockerfile.portal", "Dockerfile.serving"]
+DOCKERFILES = ["Dockerfile.portal", "Dockerfile.serving", "Dockerfile.serving-openvino"]
 
 
 def instructions(dockerfile):

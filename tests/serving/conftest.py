@@ -2,7 +2,8 @@
 
 `endpoint` runs the contract tests against every server that can answer them: the local
 server with a tiny contract-shaped model (always), the local server with the committed
-model (when serving/models/densenet/ holds a version), and a real TF Serving when
+model (when serving/models/densenet/ holds a version) on TensorFlow and on OpenVINO (when the
+openvino package is installed), and a real TF Serving when
 TF_SERVING_TARGET=host:port is set (TF_SERVING_REST=host:port for the REST checks,
 TF_SERVING_MODEL for a name other than densenet).
 """
@@ -16,7 +17,7 @@ import pytest
 from devtools.services import free_port
 from serving.server.manager import versions_on_disk
 from serving.testing import ModelServer, start_model_server
-from tests.serving.model_dirs import COMMITTED_BASE, MONITORING_CONFIG, add_version, model_config
+from tests.serving.model_dirs import COMMITTED_BASE, COMMITTED_CONFIG, MONITORING_CONFIG, add_version, model_config
 
 # The tiny server's models: the contract model, one to add versions to, one pinned by policy.
 POLICIES = {
@@ -79,7 +80,24 @@ def committed_server(request):
     return request.getfixturevalue("model_server")
 
 
-@pytest.fixture(scope="session", params=["tiny", "committed", "external"])
+@pytest.fixture(scope="session")
+def openvino_server(tmp_path_factory):
+    """The committed model behind the local server with --inference_backend=openvino."""
+    pytest.importorskip("openvino")
+    if not versions_on_disk(COMMITTED_BASE):
+        pytest.skip("no committed model version under serving/models/densenet/")
+    server = start_model_server(
+        COMMITTED_CONFIG,
+        free_port(),
+        free_port(),
+        extra_args=["--inference_backend=openvino"],
+        log_path=tmp_path_factory.mktemp("openvino-server") / "server.log",
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=["tiny", "committed", "committed-openvino", "external"])
 def endpoint(request) -> Endpoint:
     if request.param == "tiny":
         server = request.getfixturevalue("tiny_server").server
@@ -87,6 +105,9 @@ def endpoint(request) -> Endpoint:
     if request.param == "committed":
         server = request.getfixturevalue("committed_server")
         return Endpoint("committed", server.target, server.rest_address)
+    if request.param == "committed-openvino":
+        server = request.getfixturevalue("openvino_server")
+        return Endpoint("committed-openvino", server.target, server.rest_address)
     if not os.environ.get("TF_SERVING_TARGET"):
         pytest.skip("TF_SERVING_TARGET is not set (host:port of a real TF Serving)")
     return Endpoint(

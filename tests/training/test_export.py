@@ -30,6 +30,12 @@ def test_layout_is_tf_serving_version_folder(exported):
     assert not [p for p in path.parent.iterdir() if p.name != "3"]  # no staging leftovers
 
 
+def test_the_openvino_ir_is_exported_beside_the_saved_model(exported):
+    """One graph (explain, whose outputs cover serving_default's), made before the version appears."""
+    _, _, path = exported
+    assert sorted(p.name for p in (path / "openvino").iterdir()) == ["explain.bin", "explain.xml"]
+
+
 def test_outputs_match_the_keras_pieces(exported, fixture_batch):
     net, guard, path, _ = exported
     outputs = tf.saved_model.load(str(path)).signatures["serving_default"](image=tf.constant(fixture_batch))

@@ -1,0 +1,92 @@
+"""Signatures answered by OpenVINO from the IR that `serving.convert` keeps beside a SavedModel.
+
+A signature is served from a converted graph that covers it (same inputs, a superset of its
+outputs) by picking its outputs; signatures without one, versions without `openvino/`, and
+machines without the `openvino` package are left to TensorFlow.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from serving.stubs.tensorflow.core.protobuf import meta_graph_pb2
+
+log = logging.getLogger(__name__)
+
+OPENVINO_DIR = "openvino"
+PERFORMANCE_HINTS = ("LATENCY", "THROUGHPUT")
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class OpenVinoOptions:
+    """OpenVINO CPU settings; see docs/benchmarks.md for the measurements behind the defaults."""
+
+    performance_hint: str = "LATENCY"
+    num_threads: int = 0  # 0: OpenVINO's choice, one per physical core
+
+
+def _specs(infos) -> dict[str, tuple[int, bytes]]:
+    """alias -> (dtype, shape) of a signature's TensorInfos; their graph tensor names differ between signatures."""
+    return {alias: (info.dtype, info.tensor_shape.SerializeToString()) for alias, info in infos.items()}
+
+
+def covers(wide: meta_graph_pb2.SignatureDef, narrow: meta_graph_pb2.SignatureDef) -> bool:
+    """True when `wide` takes the same inputs as `narrow` and returns at least its outputs."""
+    outputs = _specs(wide.outputs)
+    return _specs(wide.inputs) == _specs(narrow.inputs) and all(
+        outputs.get(alias) == spec for alias, spec in _specs(narrow.outputs).items()
+    )
+
+
+class _CompiledGraph:
+    """One compiled IR, with an infer request per calling thread: concurrent Predict calls never share one,
+    and OpenVINO queues them in order on its streams without holding the GIL (a shared pool of requests,
+    handed out under the GIL, let some callers wait seconds under load)."""
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+        self._local = threading.local()
+
+    def run(self, aliases: list[str], arrays: Arrays) -> Arrays:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self._compiled.create_infer_request()
+        results = request.infer(arrays)  # copies the outputs out of the request's buffers
+        return {alias: results[alias] for alias in aliases}
+
+
+def runners(
+    path: Path, signature_defs: dict[str, meta_graph_pb2.SignatureDef], keys: Iterable[str], options: OpenVinoOptions
+) -> dict[str, Callable[[Arrays], Arrays]]:
+    """A runner for each of `keys` that a converted graph under `path/openvino/` covers."""
+    directory = Path(path) / OPENVINO_DIR
+    if not directory.is_dir():
+        log.warning("%s has no OpenVINO IR (python -m serving.convert makes it); TensorFlow serves it", path)
+        return {}
+    try:
+        import openvino as ov
+    except ImportError:
+        log.warning("the openvino package is not installed; TensorFlow serves %s", path)
+        return {}
+    graphs = {xml.stem: xml for xml in sorted(directory.glob("*.xml")) if xml.stem in signature_defs}
+    config = {"PERFORMANCE_HINT": options.performance_hint, "INFERENCE_PRECISION_HINT": "f32"}
+    if options.num_threads:
+        config["INFERENCE_NUM_THREADS"] = options.num_threads
+    core = ov.Core()
+    compiled: dict[str, _CompiledGraph] = {}
+    found = {}
+    for key in keys:
+        graph = next((name for name in graphs if covers(signature_defs[name], signature_defs[key])), None)
+        if graph is None:
+            continue
+        if graph not in compiled:
+            compiled[graph] = _CompiledGraph(core.compile_model(graphs[graph], "CPU", config))
+        found[key] = partial(compiled[graph].run, sorted(signature_defs[key].outputs))
+    return found

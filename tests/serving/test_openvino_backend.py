@@ -1,0 +1,100 @@
+"""The OpenVINO backend answers every signature of the committed model as its SavedModel does, on real X-rays.
+
+Compared, for each signature and every output alias: the arrays the servable returns with
+backend="openvino" against those of the TensorFlow-run SavedModel, at batch 1 (each X-ray alone) and at
+batch 16, element by element. The tolerances are the measured float32 spread between runtimes, with
+headroom: on 204 X-rays (fixtures and val split) OpenVINO differs from TensorFlow by at most 4.5e-5 on
+a probability, 1.5e-4 on a heatmap pixel and 1.9e-5 relative on the OOD score, and ONNX Runtime, even
+with its graph optimisations off, differs from TensorFlow as much (2.2e-5 on the same probability), so
+1e-5 absolute is tighter than float32 arithmetic in another order allows. The readings must be equal.
+"""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from preprocess import prepare
+from serving.convert import graphs_to_convert
+from serving.server.servable import OPENVINO, TENSORFLOW, Servable, served_keys
+from serving.tensors import to_tensor_proto
+from tests.serving.model_dirs import COMMITTED_BASE, REPO, add_version
+
+pytest.importorskip("openvino")
+
+FIXTURES = REPO / "tests" / "fixtures" / "cxr"
+DATA = REPO.parent / "shared" / "cxr"
+BATCH = 16
+ATOL = {"heatmap": 3e-4}  # absolute, for outputs in [0, 1]
+DEFAULT_ATOL = 1e-4  # probabilities, p_covid; the thresholds are constants and come out equal
+RTOL = 5e-5  # relative, for the out-of-distribution score (about 20 for a chest X-ray)
+
+
+def val_files(count: int) -> list[Path]:
+    """The first `count` X-rays of the val split of ../shared/cxr (none when the data set is absent)."""
+    manifest = DATA / "manifest.csv"
+    if not manifest.exists():
+        return []
+    with manifest.open() as rows:
+        return [DATA / row["file"] for row in csv.DictReader(rows) if row["split"] == "val"][:count]
+
+
+@pytest.fixture(scope="module")
+def xrays() -> np.ndarray:
+    files = sorted(FIXTURES.glob("*.jpg"))
+    files += val_files(BATCH - len(files))
+    arrays = [prepare(path.read_bytes()).array for path in files]
+    return np.stack([arrays[i % len(arrays)] for i in range(BATCH)])
+
+
+@pytest.fixture(scope="module")
+def committed_dir() -> Path:
+    versions = [path for path in COMMITTED_BASE.iterdir() if path.name.isdigit() and (path / "openvino").is_dir()]
+    if not versions:
+        pytest.skip("no committed version has an OpenVINO IR (python -m serving.convert)")
+    return max(versions, key=lambda path: int(path.name))
+
+
+@pytest.fixture(scope="module")
+def servables(committed_dir):
+    return {backend: Servable("densenet", 1, committed_dir, backend=backend) for backend in (OPENVINO, TENSORFLOW)}
+
+
+def test_every_signature_is_served_from_one_converted_graph(servables, committed_dir):
+    defs = servables[OPENVINO].signature_defs.signature_def
+    assert servables[OPENVINO].backends == dict.fromkeys(served_keys(defs), OPENVINO)
+    assert graphs_to_convert({key: defs[key] for key in served_keys(defs)}) == ["explain"]
+    assert sorted(path.name for path in (committed_dir / "openvino").iterdir()) == ["explain.bin", "explain.xml"]
+
+
+def _assert_same(signature, batch, servables):
+    inputs = {"image": to_tensor_proto(batch)}
+    _, expected = servables[TENSORFLOW].predict(signature, inputs)
+    _, actual = servables[OPENVINO].predict(signature, inputs)
+    assert set(actual) == set(expected)
+    for alias, value in expected.items():
+        assert actual[alias].shape == value.shape and actual[alias].dtype == value.dtype, alias
+        rtol, atol = (RTOL, 0) if alias == "ood_score" else (0, ATOL.get(alias, DEFAULT_ATOL))
+        np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"{signature} {alias}")
+    # What the portal shows must not change: the reading and the out-of-distribution verdict.
+    for score, cut_off in (("p_covid", "threshold"), ("ood_score", "ood_threshold")):
+        np.testing.assert_array_equal(actual[score] >= actual[cut_off], expected[score] >= expected[cut_off])
+
+
+@pytest.mark.parametrize("signature", ["serving_default", "explain"])
+def test_outputs_equal_the_saved_model_at_batch_1(signature, servables, xrays):
+    for row in range(len(xrays)):
+        _assert_same(signature, xrays[row : row + 1], servables)
+
+
+@pytest.mark.parametrize("signature", ["serving_default", "explain"])
+def test_outputs_equal_the_saved_model_at_batch_16(signature, servables, xrays):
+    _assert_same(signature, xrays, servables)
+
+
+def test_a_version_without_the_ir_falls_back_to_tensorflow(tiny_model, tmp_path):
+    servable = Servable("m", 1, add_version(tiny_model, tmp_path, 1), backend=OPENVINO)
+    assert set(servable.backends.values()) == {TENSORFLOW}
+    _, outputs = servable.predict("explain", {"image": to_tensor_proto(np.zeros((2, 128, 128, 1), np.float32))})
+    assert outputs["heatmap"].shape == (2, 128, 128)
