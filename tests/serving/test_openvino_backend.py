@@ -2,11 +2,11 @@
 
 Compared, for each signature and every output alias: the arrays the servable returns with
 backend="openvino" against those of the TensorFlow-run SavedModel, at batch 1 (each X-ray alone) and at
-batch 16, element by element. The tolerances are the measured float32 spread between runtimes, with
-headroom: on 204 X-rays (fixtures and val split) OpenVINO differs from TensorFlow by at most 4.5e-5 on
-a probability, 1.5e-4 on a heatmap pixel and 1.9e-5 relative on the OOD score, and ONNX Runtime, even
-with its graph optimisations off, differs from TensorFlow as much (2.2e-5 on the same probability), so
-1e-5 absolute is tighter than float32 arithmetic in another order allows. The readings must be equal.
+batch 16, element by element, within 1e-5 absolute. The one exception is the out-of-distribution score
+(values of 16-34), held to 1e-6 relative: on all 224 val X-rays the runtimes differ by at most 1.9e-5 on
+it, five float32 steps at that size, and by at most 6e-6 on any other output. (Before the per-image
+standardisation summed in two stages, both runtimes were further than 1e-5 from a float64 reference; see
+training/model.py.) The readings must be equal.
 """
 
 import csv
@@ -26,9 +26,8 @@ pytest.importorskip("openvino")
 FIXTURES = REPO / "tests" / "fixtures" / "cxr"
 DATA = REPO.parent / "shared" / "cxr"
 BATCH = 16
-ATOL = {"heatmap": 3e-4}  # absolute, for outputs in [0, 1]
-DEFAULT_ATOL = 1e-4  # probabilities, p_covid; the thresholds are constants and come out equal
-RTOL = 5e-5  # relative, for the out-of-distribution score (about 20 for a chest X-ray)
+ATOL = 1e-5  # absolute: probabilities, heatmap, severity; the thresholds are constants and come out equal
+OOD_RTOL = 1e-6  # relative, for the out-of-distribution score (16-34 for a chest X-ray)
 
 
 def val_files(count: int) -> list[Path]:
@@ -75,20 +74,21 @@ def _assert_same(signature, batch, servables):
     assert set(actual) == set(expected)
     for alias, value in expected.items():
         assert actual[alias].shape == value.shape and actual[alias].dtype == value.dtype, alias
-        rtol, atol = (RTOL, 0) if alias == "ood_score" else (0, ATOL.get(alias, DEFAULT_ATOL))
+        rtol, atol = (OOD_RTOL, 0) if alias == "ood_score" else (0, ATOL)
         np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"{signature} {alias}")
     # What the portal shows must not change: the reading and the out-of-distribution verdict.
     for score, cut_off in (("p_covid", "threshold"), ("ood_score", "ood_threshold")):
-        np.testing.assert_array_equal(actual[score] >= actual[cut_off], expected[score] >= expected[cut_off])
+        if score in expected:  # not in the severity signature
+            np.testing.assert_array_equal(actual[score] >= actual[cut_off], expected[score] >= expected[cut_off])
 
 
-@pytest.mark.parametrize("signature", ["serving_default", "explain"])
+@pytest.mark.parametrize("signature", ["serving_default", "explain", "severity"])
 def test_outputs_equal_the_saved_model_at_batch_1(signature, servables, xrays):
     for row in range(len(xrays)):
         _assert_same(signature, xrays[row : row + 1], servables)
 
 
-@pytest.mark.parametrize("signature", ["serving_default", "explain"])
+@pytest.mark.parametrize("signature", ["serving_default", "explain", "severity"])
 def test_outputs_equal_the_saved_model_at_batch_16(signature, servables, xrays):
     _assert_same(signature, xrays, servables)
 

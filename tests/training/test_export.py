@@ -31,8 +31,8 @@ def test_layout_is_tf_serving_version_folder(exported):
 
 
 def test_the_openvino_ir_is_exported_beside_the_saved_model(exported):
-    """One graph (explain, whose outputs cover serving_default's), made before the version appears."""
-    _, _, path = exported
+    """One graph (explain, whose outputs cover the other signatures'), made before the version appears."""
+    *_, path, _ = exported
     assert sorted(p.name for p in (path / "openvino").iterdir()) == ["explain.bin", "explain.xml"]
 
 

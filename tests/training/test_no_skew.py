@@ -22,4 +22,6 @@ def test_serving_matches_training_time_predictions(saved_model):
         ]
     )
     assert len(files) == 224
-    np.testing.assert_allclose(served, [reference[f] for f in files], atol=1e-5)
+    # The reference is version 1's training run; since version 2 the per-image standardisation sums in two
+    # stages, which moves p_covid by float32 rounding (at most 1.3e-5). A skew would be orders larger.
+    np.testing.assert_allclose(served, [reference[f] for f in files], atol=2e-5)

@@ -20,7 +20,10 @@ CONTRACT = {
     "ood_threshold": (),
     **dict.fromkeys(SEVERITY, ()),
 }
-# Version 1's serving_default on the four fixtures (float32, exact): later versions keep its weights.
+# Version 1's serving_default on the four fixtures (float32): later versions keep its weights. Version 2's
+# per-image standardisation sums in two stages (more exact; see training/model.py), which moves these by
+# float32 rounding only: at most 1.3e-5 on p_covid and 1e-4 on ood_score (16-34) over the whole val split.
+VERSION_1_TOLERANCE = {"p_covid": 2e-5, "ood_score": 2e-4}
 VERSION_1 = {
     "p_covid": ["0x1.de56180000000p-1", "0x1.cef6420000000p-1", "0x1.a4f0460000000p-2", "0x1.4c892e0000000p-4"],
     "ood_score": ["0x1.56a2a00000000p+4", "0x1.3c43560000000p+4", "0x1.393e700000000p+4", "0x1.1e7a7a0000000p+4"],
@@ -60,10 +63,11 @@ def test_explain_gives_the_same_answer_as_serving_default(saved_model, fixture_b
         np.testing.assert_allclose(plain[key].numpy(), explained[key].numpy(), atol=1e-6)
 
 
-def test_version_1_outputs_are_reproduced_exactly(saved_model, fixture_batch):
+def test_version_1_outputs_are_reproduced(saved_model, fixture_batch):
     outputs = saved_model.signatures["serving_default"](image=tf.constant(fixture_batch))
     for key, values in VERSION_1.items():
-        np.testing.assert_array_equal(outputs[key].numpy(), np.array([float.fromhex(v) for v in values], np.float32))
+        expected = np.array([float.fromhex(v) for v in values], np.float32)
+        np.testing.assert_allclose(outputs[key].numpy(), expected, rtol=0, atol=VERSION_1_TOLERANCE[key])
 
 
 def test_severity_signature_gives_scores_on_their_scales(saved_model, fixture_batch):
