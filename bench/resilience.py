@@ -36,10 +36,11 @@ from pathlib import Path
 import pymongo
 import requests
 
+from devtools.sample_xrays import SAMPLE_XRAYS
 from devtools.services import REPO_ROOT, free_port, http_ok, mongo_uri, start_gunicorn, start_mongo
 from serving.testing import start_model_server
 
-XRAYS = sorted((REPO_ROOT / "tests/fixtures/cxr").glob("*.jpg"))
+XRAYS = SAMPLE_XRAYS
 MODEL_TIMEOUT_S = 4  # the portal's deadline for a model call (production default 10), so a hang is short to show
 MONGO_TIMEOUT_MS = 3000
 HANG_S = 20.0  # a response slower than this counts as a hang

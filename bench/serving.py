@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from devtools.sample_xrays import BENCHMARK_XRAY
 from devtools.services import REPO_ROOT, free_port, mongo_uri, start_gunicorn, start_mongo
 from preprocess import INPUT_SIZE, prepare
 from serving.client import ModelClient
@@ -36,7 +37,7 @@ from serving.testing import start_model_server
 BACKENDS = ("tensorflow", "openvino")
 BATCHES = (4, 8, 16)
 
-XRAY = REPO_ROOT / "tests/fixtures/cxr/nih_00000061_012.jpg"
+XRAY = BENCHMARK_XRAY
 MODEL_DIR = REPO_ROOT / "serving/models/densenet"
 INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 

@@ -7,6 +7,9 @@ MongoDB stand-in and the local model server.
 
 import os
 
+import pytest
+
+from devtools.sample_xrays import DATA_DIR, SAMPLE_XRAYS
 from devtools.services import free_port, mongo_uri
 
 MONGO_PORT = free_port()
@@ -25,3 +28,10 @@ TEST_ENVIRONMENT = {
     "MODEL_TIMEOUT": "5",
 }
 os.environ.update(TEST_ENVIRONMENT)
+
+
+def pytest_sessionstart(session):
+    """The tests read real X-rays from the data set beside the checkout: say so once, not in every test."""
+    missing = [path.name for path in SAMPLE_XRAYS if not path.exists()]
+    if missing:
+        raise pytest.UsageError(f"The tests need the data set at {DATA_DIR} (missing: {', '.join(missing)}).")

@@ -40,7 +40,7 @@ def auth(issue):
 
 
 def as_json(**changes):
-    """The patient form's answers as an integrator sends them: JSON types, the fixture X-ray in base64."""
+    """The patient form's answers as an integrator sends them: JSON types, the sample X-ray in base64."""
     body = answers(**changes)
     body["consent"] = body.get("consent") == "on"
     body["age"] = int(body["age"])

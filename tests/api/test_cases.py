@@ -31,7 +31,7 @@ def test_a_case_created_with_json_is_saved_as_the_patient_form_saves_it(client, 
     assert case.upload.read() == XRAY.read_bytes()
     assert created["prediction"]["p_covid"] == pytest.approx(case.prediction.p_covid)
     assert created["status"] == "awaiting_review"
-    assert created["prediction"]["label"] == "covid_pattern"  # the fixture X-ray reads positive: it has a severity
+    assert created["prediction"]["label"] == "covid_pattern"  # the sample X-ray reads positive: it has a severity
     for name in SEVERITY_OUTPUTS:
         stored = getattr(case.prediction, name)
         assert stored > 0 and created["prediction"][name] == pytest.approx(stored)

@@ -42,7 +42,9 @@ def test_tests_run_the_readme_command_on_every_push():
     readme = (REPO_ROOT / "README.md").read_text()
     assert "```bash\nmake test\n```" in readme
     assert re.search(r"^test:", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
-    assert [s["run"] for s in steps("test") if "run" in s] == ["make test"]
+    assert [(s["run"], s.get("working-directory")) for s in steps("test") if "run" in s] == [("make test", "main")]
+    checkouts = {s["with"]["path"]: s["with"] for s in steps("test") if "actions/checkout" in s.get("uses", "")}
+    assert set(checkouts) == {"main", "shared"} and "repository" in checkouts["shared"]  # ../shared beside the project
     triggers = workflow()[True]  # YAML 1.1 reads the key `on` as true
     assert triggers["push"]["branches"] == ["main"] and "pull_request" in triggers
 

@@ -1,12 +1,11 @@
-"""The patient flow in tests: what a patient sends (a fixture X-ray, the save form) and page checks."""
+"""The patient flow in tests: what a patient sends (a sample X-ray, the save form) and page checks."""
 
 import re
 from datetime import date, timedelta
 
-from devtools.services import REPO_ROOT
+from devtools.sample_xrays import COVID_LIKE_XRAY, NEGATIVE_XRAY  # noqa: F401 (NEGATIVE_XRAY for the tests)
 
-XRAY = REPO_ROOT / "tests/fixtures/cxr/hannover_006f3a8a.jpg"  # the committed model reads it COVID-19-like
-NEGATIVE_XRAY = REPO_ROOT / "tests/fixtures/cxr/nih_00000193_019.jpg"  # and this one not
+XRAY = COVID_LIKE_XRAY
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 

@@ -1,7 +1,6 @@
-"""Real test inputs for preprocess: fixture X-rays and files built from them (PNG, JPEG, DICOM)."""
+"""Real test inputs for preprocess: sample X-rays and files built from them (PNG, JPEG, DICOM)."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,9 @@ from pydicom import dcmwrite
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cxr"
-XRAY = FIXTURES / "hannover_006f3a8a.jpg"  # 320 x 300: not square, so rotations show
+from devtools.sample_xrays import COVID_LIKE_XRAY, SAMPLE_XRAYS
+
+XRAY = COVID_LIKE_XRAY  # 320 x 300: not square, so rotations show
 CR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.1"
 
 
@@ -50,8 +50,8 @@ def _dicom_bytes(pixels: np.ndarray, **attributes) -> bytes:
 
 @pytest.fixture(scope="session")
 def fixture_files() -> list[bytes]:
-    """The four attributed fixture X-rays (2 Hannover, 2 NIH), as bytes."""
-    return [path.read_bytes() for path in sorted(FIXTURES.glob("*.jpg"))]
+    """The four sample X-rays (2 Hannover, 2 NIH), as bytes."""
+    return [path.read_bytes() for path in SAMPLE_XRAYS]
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def xray_grey() -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def xray_12bit(xray_grey) -> np.ndarray:
-    """The fixture X-ray as 12-bit stored values in uint16, as a CR/DX detector would write them."""
+    """The sample X-ray as 12-bit stored values in uint16, as a CR/DX detector would write them."""
     return xray_grey.astype(np.uint16) * 16
 
 

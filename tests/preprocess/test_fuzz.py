@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from preprocess import PreparedImage, Rejection, prepare
-from tests.preprocess.conftest import FIXTURES, _dicom_bytes, _encode
+from tests.preprocess.conftest import XRAY as XRAY_FILE
+from tests.preprocess.conftest import _dicom_bytes, _encode
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom's warnings about the damage it reads
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
-XRAY = Image.open(sorted(FIXTURES.glob("*.jpg"))[0]).convert("L")
+XRAY = Image.open(XRAY_FILE).convert("L")
 SEEDS = {
     "jpeg": _encode(XRAY, "JPEG", quality=90),
     "png": _encode(XRAY, "PNG"),

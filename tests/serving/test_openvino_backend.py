@@ -15,16 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from devtools.sample_xrays import DATA_DIR, SAMPLE_XRAYS
 from preprocess import prepare
 from serving.convert import graphs_to_convert
 from serving.server.servable import OPENVINO, TENSORFLOW, Servable, served_keys
 from serving.tensors import to_tensor_proto
-from tests.serving.model_dirs import COMMITTED_BASE, REPO, add_version
+from tests.serving.model_dirs import COMMITTED_BASE, add_version
 
 pytest.importorskip("openvino")
 
-FIXTURES = REPO / "tests" / "fixtures" / "cxr"
-DATA = REPO.parent / "shared" / "cxr"
 BATCH = 16
 ATOL = 1e-5  # absolute: probabilities, heatmap, severity; the thresholds are constants and come out equal
 OOD_RTOL = 1e-6  # relative, for the out-of-distribution score (16-34 for a chest X-ray)
@@ -32,16 +31,16 @@ OOD_RTOL = 1e-6  # relative, for the out-of-distribution score (16-34 for a ches
 
 def val_files(count: int) -> list[Path]:
     """The first `count` X-rays of the val split of ../shared/cxr (none when the data set is absent)."""
-    manifest = DATA / "manifest.csv"
+    manifest = DATA_DIR / "manifest.csv"
     if not manifest.exists():
         return []
     with manifest.open() as rows:
-        return [DATA / row["file"] for row in csv.DictReader(rows) if row["split"] == "val"][:count]
+        return [DATA_DIR / row["file"] for row in csv.DictReader(rows) if row["split"] == "val"][:count]
 
 
 @pytest.fixture(scope="module")
 def xrays() -> np.ndarray:
-    files = sorted(FIXTURES.glob("*.jpg"))
+    files = list(SAMPLE_XRAYS)
     files += val_files(BATCH - len(files))
     arrays = [prepare(path.read_bytes()).array for path in files]
     return np.stack([arrays[i % len(arrays)] for i in range(BATCH)])

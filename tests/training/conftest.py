@@ -6,15 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from devtools.sample_xrays import SAMPLE_XRAYS
 from preprocess import prepare
 from training.evaluate import version_dir
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_BASE = REPO / "serving" / "models" / "densenet"
-DATA = REPO.parent / "shared" / "cxr"
-FIXTURES = REPO / "tests" / "fixtures" / "cxr"
-
-needs_data = pytest.mark.skipif(not (DATA / "manifest.csv").exists(), reason="the shared data set is not here")
 
 
 @pytest.fixture(scope="module")
@@ -25,5 +22,5 @@ def saved_model():
 
 @pytest.fixture(scope="session")
 def fixture_batch() -> np.ndarray:
-    """The four attributed fixture X-rays through preprocess, stacked: a real batch of 4."""
-    return np.stack([prepare(path.read_bytes()).array for path in sorted(FIXTURES.glob("*.jpg"))])
+    """The four sample X-rays through preprocess, stacked: a real batch of 4."""
+    return np.stack([prepare(path.read_bytes()).array for path in SAMPLE_XRAYS])

@@ -5,16 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from tests.training.conftest import DATA, MODEL_BASE, needs_data
+from devtools.sample_xrays import DATA_DIR
+from tests.training.conftest import MODEL_BASE
 from training import dataset, evaluate, metrics
-
-pytestmark = needs_data
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("evaluate") / "val.json"
-    evaluate.main(["--model", str(MODEL_BASE), "--data", str(DATA), "--split", "val", "--out", str(out)])
+    evaluate.main(["--model", str(MODEL_BASE), "--data", str(DATA_DIR), "--split", "val", "--out", str(out)])
     return json.loads(out.read_text())
 
 
@@ -34,7 +33,7 @@ def test_report_holds_the_baseline_and_mixed_sources(report):
 
 
 def test_predictions_recompute_the_figures(report):
-    labels = {row["file"]: row["binary"] == "covid" for row in dataset.read_manifest(DATA)}
+    labels = {row["file"]: row["binary"] == "covid" for row in dataset.read_manifest(DATA_DIR)}
     predictions = report["predictions"]
     y = np.array([labels[p["file"]] for p in predictions], dtype=int)
     p = np.array([p["p_covid"] for p in predictions])

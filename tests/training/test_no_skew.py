@@ -5,16 +5,15 @@ import json
 import numpy as np
 import tensorflow as tf
 
+from devtools.sample_xrays import DATA_DIR
 from preprocess import prepare
-from tests.training.conftest import DATA, needs_data
 from training.train import REFERENCE
 
 
-@needs_data
 def test_serving_matches_training_time_predictions(saved_model):
     reference = json.loads(REFERENCE.read_text())["p_covid"]
     files = sorted(reference)
-    images = np.stack([prepare((DATA / f).read_bytes()).array for f in files])
+    images = np.stack([prepare((DATA_DIR / f).read_bytes()).array for f in files])
     served = np.concatenate(
         [
             saved_model.signatures["serving_default"](image=tf.constant(images[i : i + 32]))["p_covid"].numpy()

@@ -20,7 +20,7 @@ CONTRACT = {
     "ood_threshold": (),
     **dict.fromkeys(SEVERITY, ()),
 }
-# Version 1's serving_default on the four fixtures (float32): later versions keep its weights. Version 2's
+# Version 1's serving_default on the four sample X-rays (float32): later versions keep its weights. Version 2's
 # per-image standardisation sums in two stages (more exact; see training/model.py), which moves these by
 # float32 rounding only: at most 1.3e-5 on p_covid and 1e-4 on ood_score (16-34) over the whole val split.
 VERSION_1_TOLERANCE = {"p_covid": 2e-5, "ood_score": 2e-4}
