@@ -63,7 +63,6 @@ def detail(request, reference):
     return render(request, "cases/detail.html", context)
 
 
-
 @private_page
 @no_referrer
 @database_required

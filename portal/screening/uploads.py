@@ -45,7 +45,7 @@ class OversizedBodyHandler(FileUploadHandler):
     """Ends the parse of an oversized multipart body at its first file chunk, without reading the rest."""
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        self.oversized = content_length > settings.UPLOAD_MAX_BYTES
+        self.oversized = body_too_large(self.request)
 
     def receive_data_chunk(self, raw_data, start):
         if self.oversized:

@@ -3,9 +3,10 @@
 import re
 from datetime import date, timedelta
 
-from devtools.sample_xrays import COVID_LIKE_XRAY, NEGATIVE_XRAY  # noqa: F401 (NEGATIVE_XRAY for the tests)
+from devtools import sample_xrays
 
-XRAY = COVID_LIKE_XRAY
+XRAY = sample_xrays.COVID_LIKE_XRAY  # the committed model reads it COVID-19-like
+NEGATIVE_XRAY = sample_xrays.NEGATIVE_XRAY  # and this one not
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
