@@ -53,6 +53,7 @@ LOGS = REPO_ROOT / "var/resilience"  # the services' logs of the last run, kept 
 # A clear error: 503 with Retry-After and one of the sentences the portal shows for an outage.
 CLEAR_SENTENCES = ("temporarily unavailable", "not reachable just now")
 CASE_LINK = re.compile(r"^/cases/([A-Za-z0-9_-]{32})$")
+SAVE_LINK = re.compile(r'href="/cases/new/([A-Za-z0-9_-]{32})"')
 WORKLIST_LINK = re.compile(r'href="/workspace/cases/([A-Za-z0-9_-]{32})"')
 
 
@@ -89,8 +90,9 @@ class User:
         self.random = random.Random(seed)
         self.session = requests.Session()
 
-    def call(self, kind, method, path, expect, **options):
-        """The response when its status is `expect`, else None; the outcome goes to the ledger either way."""
+    def call(self, kind, method, path, expect, clear_503_will_do=False, **options):
+        """The response when its status is `expect` (or a clear 503, if that will do), else None; the outcome goes
+        to the ledger either way."""
         phase = self.ledger.phase
         started = time.perf_counter()
         try:
@@ -107,7 +109,7 @@ class User:
             cookie.secure = False  # as browsers do for localhost
         result = judge(response, expect) if seconds <= HANG_S else f"answered after > {HANG_S:.0f} s (hang)"
         self.ledger.add(Outcome(kind, phase, result, seconds))
-        return response if result == "ok" else None
+        return response if result == "ok" or (clear_503_will_do and result == "503 clear") else None
 
     def csrf(self):
         return self.session.cookies.get("csrftoken", "")
@@ -141,12 +143,13 @@ class Patient(User):
         if not self.csrf() and not self.call("patient upload form", "GET", "/upload", 200):
             return
         xray = self.random.choice(XRAYS)
-        uploaded = self.call("patient upload", "POST", "/upload", 302, data={"csrfmiddlewaretoken": self.csrf()},
+        # The result, or the model's 503 that keeps the upload and links to the save form: either way, go on.
+        uploaded = self.call("patient upload", "POST", "/upload", 200, clear_503_will_do=True,
+                             data={"csrfmiddlewaretoken": self.csrf()},
                              files={"image": (xray.name, xray.read_bytes(), "image/jpeg")})  # fmt: skip
-        if uploaded is None:
+        if uploaded is None or not (link := SAVE_LINK.search(uploaded.text)):
             return
-        token = uploaded.headers["Location"].rsplit("/", 1)[-1]
-        self.call("patient result", "GET", f"/result/{token}", 200)  # a 503 links to the save form: go on
+        token = link.group(1)
         self.pause()
         if self.call("patient save form", "GET", f"/cases/new/{token}", 200) is None:
             return

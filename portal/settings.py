@@ -142,7 +142,7 @@ SIGN_IN_TRUSTED_PROXIES = int(os.environ.get("SIGN_IN_TRUSTED_PROXIES", "0"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = True
+USE_I18N = False  # English only: no translation machinery on every template variable
 USE_TZ = True
 
 STATIC_URL = "static/"

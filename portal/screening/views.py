@@ -1,13 +1,14 @@
 """The patient flow's first half: the landing page, the upload, and the model's reading of the X-ray."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 
-from portal.screening import inflight, pending
+from portal.screening import pending
 from portal.screening.analysis import Reading, analyse
 from portal.screening.forms import UploadForm, oversized_upload_form
 from portal.screening.images import data_uri, heatmap_levels, heatmap_levels_png, xray_preview_uri
@@ -19,6 +20,10 @@ from serving.client import ModelServerError
 
 logger = logging.getLogger(__name__)
 
+# An upload's model call runs on one of these while the request's own thread keeps the upload and makes the
+# X-ray's preview: on 2 cores, work done after the model answers adds to the wait (docs/benchmarks.md).
+_model_calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="model-call")
+
 
 def landing(request):
     return render(request, "screening/landing.html")
@@ -26,7 +31,9 @@ def landing(request):
 
 @database_required
 def upload(request):
-    """A plain form post: the upload is checked, kept for a while, and its result shown at its own address."""
+    """A plain form post, answered with the result page at once. The page's address then becomes the result's
+    own (Content-Location, and static/screening/result_address.js in the browser), so that a reload shows the
+    result again (the upload is kept meanwhile) instead of posting it a second time."""
     if request.method != "POST":
         return render(request, "screening/upload.html", {"form": UploadForm()})
     if body_too_large(request):
@@ -35,9 +42,9 @@ def upload(request):
     if not form.is_valid():
         return render(request, "screening/upload.html", {"form": form}, status=400)
     token = pending.new_token()
-    inflight.start(token, present, form.prepared)  # the model works while the upload is kept
+    reading = _model_calls.submit(read, form.prepared)
     pending.keep(form.cleaned_data["image"], token)
-    return redirect("screening:result", token)
+    return _result_page(request, token, form.prepared, reading.result)
 
 
 @private_page
@@ -45,25 +52,35 @@ def upload(request):
 @database_required
 def result(request, token):
     """The model's reading of a kept upload; reloading it is the retry when the model server was down."""
-    job = inflight.claim(token)
-    if job is None:
-        data = pending.load(token)
-        if data is None:
-            raise Http404("This upload has expired.")
+    data = pending.load(token)
+    if data is None:
+        raise Http404("This upload has expired.")
+    image = prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES)
+    return _result_page(request, token, image, lambda: read(image))
+
+
+@private_page
+@no_referrer
+def _result_page(request, token, image: PreparedImage, reading):
+    """The page for `image` and `reading()` (read()'s context) at the result's address, or a 503 that says the
+    upload is kept and links to that address to try again."""
+    address = reverse("screening:result", args=[token])
+    xray_uri = xray_preview_uri(image.display)
     try:
-        context = job.result() if job else present(prepare(data, max_bytes=settings.UPLOAD_MAX_BYTES))
+        context = reading()
     except ModelServerError as error:
         logger.warning("model server call failed: %s", error.code.name)
-        return unavailable(
-            request, error.user_message, retry_url=request.path, save_url=reverse("cases:new", args=[token])
-        )
-    return render(request, "screening/result.html", {"token": token, **context})
+        return unavailable(request, error.user_message, retry_url=address, save_url=reverse("cases:new", args=[token]))
+    response = render(request, "screening/result.html", {"token": token, "address": address, "xray_uri": xray_uri,
+                                                         **context})  # fmt: skip
+    response["Content-Location"] = address
+    return response
 
 
-def present(image: PreparedImage) -> dict:
-    """The model's reading of `image` and the page's pictures of it (no heatmap over a non-X-ray)."""
+def read(image: PreparedImage) -> dict:
+    """The model's reading of `image`, and its heatmap as a picture (none over a non-X-ray)."""
     analysis = analyse(image)
-    context = {"analysis": analysis, "xray_uri": xray_preview_uri(image.display)}
+    context = {"analysis": analysis}
     if analysis.reading != Reading.NOT_A_CHEST_XRAY:  # a heatmap over something else means nothing
         context["heatmap_uri"] = data_uri(heatmap_levels_png(heatmap_levels(analysis.heatmap)))
     return context

@@ -151,10 +151,10 @@ def test_without_javascript_the_upload_is_a_plain_form_post(portal, browser, scr
         page.goto(f"{portal}/upload")
         page.get_by_label("Chest X-ray").set_input_files(XRAY)
         page.get_by_role("button", name="Analyse the X-ray").click()
-        page.wait_for_url(re.compile(r"/result/"))
         expect(page.get_by_alt_text("Heatmap of where the model looked")).to_be_visible()
         expect(page.get_by_text(re.compile(r"Model densenet, version \d+\."))).to_be_visible()
         expect(page.get_by_label("Show the heatmap")).to_be_hidden()  # the controls need JavaScript
+        assert page.url.endswith("/upload")  # the result's own address needs JavaScript too
         screenshot(page, "08-result-without-javascript")
     finally:
         context.close()

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def empty_gridfs():
     """GridFS buckets are not Django models, so the flush between tests leaves them: start each test empty."""
-    for collection in ("case_files.files", "case_files.chunks", "pending_uploads.files", "pending_uploads.chunks"):
+    for collection in ("case_files.files", "case_files.chunks"):
         connection.database.drop_collection(collection)
 
 
@@ -65,7 +65,7 @@ def complete_predictions():
 
 def test_saving_a_case_stores_answers_image_and_prediction_in_mongodb(client, model_server):
     data = XRAY.read_bytes()
-    token = upload(client, data).url.removeprefix("/result/")
+    token = upload(client, data)["Content-Location"].removeprefix("/result/")
     form_page = client.get(f"/cases/new/{token}")
     assert form_page.status_code == 200
     assert "for 90 days from today, then deleted" in form_page.content.decode()

@@ -46,9 +46,9 @@ def captured_logs():
 
 
 def patient_saves_a_case(client):
-    result = upload(client, XRAY.read_bytes())
-    token = result.url.removeprefix("/result/")
-    assert client.get(result.url).status_code == 200
+    result_url = upload(client, XRAY.read_bytes())["Content-Location"]
+    token = result_url.removeprefix("/result/")
+    assert client.get(result_url).status_code == 200
     details = {"patient_name": NAME, "email": EMAIL, "phone": PHONE}
     assert client.post(f"/cases/new/{token}", answers(**details, consent=None)).status_code == 400  # forgot consent
     saved = client.post(f"/cases/new/{token}", answers(**details))

@@ -13,6 +13,7 @@ from portal.audit.models import AuditEvent
 from portal.cases.models import Advice, Case, case_files
 from portal.cases.services import save_case
 from portal.screening import pending
+from portal.screening.models import PendingUploadPart
 from tests.portal.flow import XRAY
 from tests.workspace.conftest import CLINICIAN, account, roles  # noqa: F401 (fixture)
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def empty_gridfs():
     """GridFS buckets are not Django models, so the flush between tests leaves them: start each test empty."""
-    for collection in ("case_files.files", "case_files.chunks", "pending_uploads.files", "pending_uploads.chunks"):
+    for collection in ("case_files.files", "case_files.chunks"):
         connection.database.drop_collection(collection)
 
 
@@ -121,7 +122,6 @@ def test_orphaned_files_are_swept_once_no_save_can_still_claim_them():
 def test_expired_uploads_are_purged_without_waiting_for_the_next_upload(settings):
     settings.PENDING_UPLOAD_TTL = -1
     token = pending.keep(b"an upload nobody saved")
-    assert connection.database["pending_uploads.files"].count_documents({"_id": token}) == 1
+    assert PendingUploadPart.objects.filter(token=token).count() == 1
     assert purge().endswith("1 expired uploads.\n")
-    assert connection.database["pending_uploads.files"].count_documents({}) == 0
-    assert connection.database["pending_uploads.chunks"].count_documents({}) == 0
+    assert not PendingUploadPart.objects.exists()

@@ -10,6 +10,7 @@ from PIL import Image
 from devtools.services import REPO_ROOT, free_port
 from portal.screening import pending
 from portal.screening.analysis import SEVERITY_OUTPUTS
+from portal.screening.models import PendingUploadPart
 from preprocess import prepare
 from serving.client import UNAVAILABLE_MESSAGE, ModelClient
 from serving.testing import start_model_server
@@ -38,13 +39,14 @@ def test_upload_form_is_a_plain_multipart_form_with_vendored_assets(client):
         assert client.get(asset).status_code == 200
 
 
-def test_an_upload_is_kept_and_its_result_shown_at_its_own_address(client, model_server):
+def test_an_upload_is_kept_and_its_result_shown_at_once_with_its_own_address(client, model_server):
     data = XRAY.read_bytes()
-    response = upload(client, data, follow=True)
+    response = upload(client, data)
     assert response.status_code == 200
-    (result_url, status), = response.redirect_chain
-    assert status == 302 and result_url.startswith("/result/")
+    result_url = response["Content-Location"]
+    assert result_url.startswith("/result/")
     page = response.content.decode()
+    assert f'data-result-address="{result_url}"' in page  # result_address.js makes it the page's address
 
     expected = ModelClient(model_server.target).predict(prepare(data).array[np.newaxis], signature="explain")
     shown = float(re.search(r'data-p-covid="([0-9.e-]+)"', page).group(1))
@@ -60,11 +62,17 @@ def test_an_upload_is_kept_and_its_result_shown_at_its_own_address(client, model
     token = result_url.removeprefix("/result/")
     assert f'href="/cases/new/{token}"' in page
     assert inline_code(page) == []
+    assert pending.load(token) == data
+
+    reloaded = client.get(result_url)  # a reload asks the model again, about the kept upload
+    assert reloaded.status_code == 200 and reloaded["Content-Location"] == result_url
+    again = float(re.search(r'data-p-covid="([0-9.e-]+)"', reloaded.content.decode()).group(1))
+    assert again == pytest.approx(shown, abs=1e-6)
 
 
 def test_a_covid_like_result_shows_its_severity_with_the_uncertainty_and_a_negative_one_not(client, model_server):
     expected = ModelClient(model_server.target).predict(prepare(XRAY.read_bytes()).array[np.newaxis], "severity")
-    page = upload(client, XRAY.read_bytes(), follow=True).content.decode()
+    page = upload(client, XRAY.read_bytes()).content.decode()
     assert 'data-reading="covid_pattern"' in page
     extent, extent_sd, opacity, opacity_sd = (float(expected.outputs[name][0]) for name in SEVERITY_OUTPUTS)
     assert f"Extent: <strong>{extent:.1f} of 8</strong> (±{extent_sd:.1f})" in page
@@ -72,7 +80,7 @@ def test_a_covid_like_result_shows_its_severity_with_the_uncertainty_and_a_negat
     assert "0-4 per lung" in page  # what the scale means
     assert float(re.search(r'data-severity-extent="([0-9.e-]+)"', page).group(1)) == pytest.approx(extent, abs=1e-6)
 
-    negative = upload(client, NEGATIVE_XRAY.read_bytes(), follow=True).content.decode()
+    negative = upload(client, NEGATIVE_XRAY.read_bytes()).content.decode()
     assert 'data-reading="no_covid_pattern"' in negative
     assert "data-severity" not in negative and "of 8" not in negative
 
@@ -80,7 +88,7 @@ def test_a_covid_like_result_shows_its_severity_with_the_uncertainty_and_a_negat
 def test_an_image_that_is_not_a_chest_xray_gets_no_score(client, model_server):
     gradient = io.BytesIO()
     Image.fromarray(np.tile(np.arange(256, dtype=np.uint8), (256, 1)), "L").save(gradient, "PNG")
-    response = upload(client, gradient.getvalue(), name="gradient.png", follow=True)
+    response = upload(client, gradient.getvalue(), name="gradient.png")
     assert response.status_code == 200
     page = response.content.decode()
     assert 'data-reading="not_a_chest_xray"' in page
@@ -112,16 +120,16 @@ def test_model_server_down_keeps_the_upload_and_recovers(client, settings):
     settings.MODEL_SERVER = server.target
     settings.MODEL_TIMEOUT = 2
     try:
-        assert upload(client, XRAY.read_bytes(), follow=True).status_code == 200
+        assert upload(client, XRAY.read_bytes()).status_code == 200
         assert client.get("/readyz").status_code == 200
 
         server.kill()
-        response = upload(client, XRAY.read_bytes(), follow=True)
+        response = upload(client, XRAY.read_bytes())
         assert response.status_code == 503
         assert response["Retry-After"]
         page = response.content.decode()
         assert UNAVAILABLE_MESSAGE in page
-        token = response.redirect_chain[0][0].removeprefix("/result/")
+        token = re.search(r'href="/result/([^"]+)"', page).group(1)
         assert pending.load(token) == XRAY.read_bytes()
         assert f'href="/result/{token}"' in page and f'href="/cases/new/{token}"' in page  # retry, or save now
         readyz = client.get("/readyz")
@@ -144,3 +152,13 @@ def test_an_unknown_or_expired_upload_is_not_found(client, settings):
     settings.PENDING_UPLOAD_TTL = -1
     token = pending.keep(XRAY.read_bytes())
     assert client.get(f"/result/{token}").status_code == 404
+
+
+def test_an_upload_larger_than_a_mongodb_document_is_kept_whole(settings):
+    """A DICOM near the size limit is kept in 8 MiB pieces (MongoDB documents stop at 16 MB)."""
+    data = np.random.default_rng(7).bytes(settings.UPLOAD_MAX_BYTES)
+    token = pending.keep(data)
+    assert PendingUploadPart.objects.filter(token=token).count() == 3
+    assert pending.load(token) == data
+    pending.discard(token)
+    assert pending.load(token) is None and not PendingUploadPart.objects.filter(token=token).exists()
