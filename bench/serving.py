@@ -1,16 +1,21 @@
 """Benchmark the three ways to reach the model, on this machine, in one run (not a test).
 
-    python -m bench.serving [--requests 60] [--backends tensorflow,openvino] [--out var/bench.json]
+    python -m bench.serving [--requests 120] [--rounds 4] [--backends tensorflow,openvino] [--out var/bench.json]
 
 For each inference backend of the local server (TensorFlow, and OpenVINO when installed):
 1. in-process: the loaded version's signatures on decoded arrays (what Predict runs after
    validation) at batch 1 with 1 and 4 concurrent callers, and batched (4, 8, 16 rows);
 2. gRPC: the local model server's Predict round trip through the portal's client, batch 1,
-   1 and 4 concurrent clients, without and with server-side batching.
-Then, against the last backend's server, 3. portal: an HTTP upload of a real X-ray to the result
-page (gunicorn, debug off, the MongoDB stand-in), which runs preprocess and `explain` over gRPC.
-It prints p50/p95 latency and images/s, the ratios the serving issues set targets for, the
-model's GFLOP per image against a float32 matmul on the same CPU, and the portal worker's
+   1 and 4 concurrent clients, without and with server-side batching;
+3. portal, in front of that server: an HTTP upload of a real X-ray answered with its result page
+   (gunicorn, debug off, the MongoDB stand-in), which runs preprocess and `explain` over gRPC.
+
+Everything for a backend runs at once, and its paths are measured in rounds, one after the other
+in each round: this machine's speed drifts by 10-20% from one minute to the next, and a path
+measured minutes after another would carry that drift into their ratio. Each ratio is computed
+within a round, with that round's float32 matmul, and the median over the rounds is reported
+(with the spread); the latency rows pool all rounds. It prints p50/p95 latency and images/s, the
+ratios the serving issues set targets for, the model's GFLOP per image, and the portal worker's
 resident memory.
 """
 
@@ -22,8 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +43,7 @@ from serving.testing import start_model_server
 
 BACKENDS = ("tensorflow", "openvino")
 BATCHES = (4, 8, 16)
+WARM_UP_CALLS = 10  # per path before the first round: first calls allocate (infer requests, threads, buffers)
 
 XRAY = BENCHMARK_XRAY
 MODEL_DIR = REPO_ROOT / "serving/models/densenet"
@@ -44,7 +52,6 @@ INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 
 def timed(call, requests, clients):
     """Latencies (s) of `requests` calls spread over `clients` threads, and the wall time."""
-    call()  # warm the path once
     latencies = []
 
     def one(_):
@@ -58,13 +65,13 @@ def timed(call, requests, clients):
     return latencies, time.perf_counter() - start
 
 
-def summary(name, latencies, wall):
+def summary(name, latencies, wall, rows_per_call=1):
     quantiles = statistics.quantiles(latencies, n=20)
     return {
         "path": name,
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": quantiles[18] * 1000,
-        "images_per_s": len(latencies) / wall,
+        "images_per_s": rows_per_call * len(latencies) / wall,
     }
 
 
@@ -105,67 +112,151 @@ def saved_model_gflop():
     return model_gflop_per_image(saved_model.signatures["serving_default"])
 
 
-def in_child(function, *args):
-    """`function(*args)` in a fresh process. The runtimes it loads stay out of this one, which measures the
-    clients as the portal runs them: with TensorFlow and OpenVINO both loaded here, every gRPC round trip
-    measured afterwards took 1.5-2 ms longer (6.9 ms against 8.6 ms with OpenVINO serving)."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(function, *args).result()
-
-
 def latest_version_dir():
     return max((p for p in MODEL_DIR.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
 
-def bench_in_process(backend, image, requests):
-    """The version's signatures run by `backend` on arrays, as the server runs them after validation."""
+class InProcess:
+    """A child process that holds one backend's loaded version and times its signatures on request.
+
+    The runtime stays out of the measuring process, which runs the clients as the portal runs them:
+    with TensorFlow and OpenVINO both loaded in it, every gRPC round trip measured there took 1.5-2 ms
+    longer (6.9 ms against 8.6 ms with OpenVINO serving)."""
+
+    def __init__(self, backend):
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_time_signatures, args=(child, backend), daemon=True)
+        self._process.start()
+        child.close()  # so that recv() fails, not waits, if the child dies
+        self._connection.recv()  # loaded
+
+    def timer(self, signature, rows=1, clients=1):
+        def measure(requests):
+            self._connection.send((signature, rows, clients, requests))
+            return self._connection.recv()
+
+        return measure
+
+    def close(self):
+        self._connection.send(None)
+        self._process.join()
+
+
+def _time_signatures(connection, backend):
     from serving.server.servable import Servable
 
     servable = Servable("densenet", 0, latest_version_dir(), backend=backend)
-    one = {"image": image.array[np.newaxis]}
-    rows = []
-    for signature in ("serving_default", "explain"):
-        for clients in (1, 4):
-            call = lambda s=signature: servable.run(s, one)  # noqa: E731
-            rows.append(summary(f"{backend} in-process {signature} x{clients}", *timed(call, requests, clients)))
-    for batch in BATCHES:
-        rows_in = {"image": np.repeat(one["image"], batch, axis=0)}
-        latencies, wall = timed(lambda b=rows_in: servable.run("serving_default", b), max(requests // batch, 5), 1)
-        rows.append({**summary(f"{backend} in-process serving_default batch {batch}", latencies, wall),
-                     "images_per_s": batch * len(latencies) / wall})
+    one = prepare(XRAY.read_bytes()).array[np.newaxis]
+    connection.send("loaded")
+    while (job := connection.recv()) is not None:
+        signature, rows, clients, requests = job
+        inputs = {"image": np.repeat(one, rows, axis=0)}
+        call = lambda s=signature, i=inputs: servable.run(s, i)  # noqa: E731
+        connection.send(timed(call, requests, clients))
     servable.close()
-    return rows
 
 
-def bench_grpc(target, image, requests, label, signatures=("serving_default", "explain")):
-    client = ModelClient(target, timeout=30)
-    batch = image.array[np.newaxis]
-    rows = []
-    for signature in signatures:
-        for clients in (1, 4):
-            rows.append(summary(f"{label} {signature} x{clients}",
-                                *timed(lambda s=signature: client.predict(batch, signature=s), requests, clients)))
-    return rows
+def in_child(function, *args):
+    """`function(*args)` in a fresh process (TensorFlow's FLOP count: no runtime in this one)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def model_server(backend, logs, *extra_args):
     return start_model_server(REPO_ROOT / "serving/models.config", free_port(), free_port(),
                               extra_args=[f"--inference_backend={backend}", *extra_args],
-                              log_path=logs / f"model-server-{backend}.log")
+                              log_path=logs / f"model-server-{backend}.log")  # fmt: skip
 
 
-def bench_grpc_batching(backend, image, requests, logs):
+def batching_model_server(backend, logs):
     """The same server with TF Serving-style batching on (serving/batching.config)."""
-    server = model_server(backend, logs, "--enable_batching",
-                          f"--batching_parameters_file={REPO_ROOT / 'serving/batching.config'}")
+    return model_server(backend, logs, "--enable_batching",
+                        f"--batching_parameters_file={REPO_ROOT / 'serving/batching.config'}")  # fmt: skip
+
+
+def portal_in_front_of(server, logs):
+    """The portal as deployed (gunicorn, threaded worker, debug off) on the MongoDB stand-in: (port, services)."""
+    mongo_port, portal_port = free_port(), free_port()
+    mongo = start_mongo(mongo_port)
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "MONGO_URI": mongo_uri(mongo_port),
+        "MODEL_SERVER": server.target,
+    }
     try:
-        return bench_grpc(server.target, image, requests, f"{backend} gRPC+batching", ("serving_default",))
-    finally:
-        server.stop()
+        for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+            subprocess.run([sys.executable, "manage.py", *command], env=env, check=True, cwd=REPO_ROOT)
+        portal = start_gunicorn(portal_port, env, logs / "portal.log", workers=1)
+    except BaseException:
+        mongo.stop()
+        raise
+    return portal_port, (portal, mongo)
+
+
+def portal_upload(port):
+    """One upload of the X-ray to the portal, answered with its result page; each client thread keeps its
+    connection open between uploads, as a browser does."""
+    import requests as http
+
+    data = XRAY.read_bytes()
+    # The GET for the CSRF cookie is not timed. The cookie is marked Secure (debug is off), so over
+    # plain HTTP on loopback it is sent by hand.
+    token = http.get(f"http://127.0.0.1:{port}/upload", timeout=30).cookies["csrftoken"]
+    sessions = threading.local()
+
+    def post():
+        if not hasattr(sessions, "session"):
+            sessions.session = http.Session()
+        response = sessions.session.post(
+            f"http://127.0.0.1:{port}/upload",
+            files={"image": (XRAY.name, data, "image/jpeg")},
+            data={"csrfmiddlewaretoken": token},
+            cookies={"csrftoken": token},
+            timeout=60,
+        )
+        assert response.status_code == 200 and "Model densenet" in response.text, response.status_code
+
+    return post
+
+
+def local_timer(call, clients=1):
+    return lambda requests: timed(call, requests, clients)
+
+
+def backend_paths(backend, in_process, server, batching_server, portal_port, image):
+    """path name -> (measure(requests) -> (latencies, wall), rows per call, share of the round's requests)."""
+    grpc = ModelClient(server.target, timeout=30)
+    grpc_batching = ModelClient(batching_server.target, timeout=30)
+    one = image.array[np.newaxis]
+    post = portal_upload(portal_port)
+    paths = {}
+    for signature in ("serving_default", "explain"):
+        for clients in (1, 4):
+            paths[f"{backend} in-process {signature} x{clients}"] = (in_process.timer(signature, 1, clients), 1, 1)
+    for batch in BATCHES:
+        paths[f"{backend} in-process serving_default batch {batch}"] = (
+            in_process.timer("serving_default", batch),
+            batch,
+            1 / batch,
+        )
+    for label, client, signatures in ((f"{backend} gRPC+batching", grpc_batching, ("serving_default",)),
+                                      (f"{backend} gRPC", grpc, ("serving_default", "explain"))):  # fmt: skip
+        for signature in signatures:
+            for clients in (1, 4):
+                call = lambda c=client, s=signature: c.predict(one, signature=s)  # noqa: E731
+                paths[f"{label} {signature} x{clients}"] = (local_timer(call, clients), 1, 1)
+    for clients in (1, 4):
+        paths[f"{backend} portal upload-to-result x{clients}"] = (local_timer(post, clients), 1, 1)
+    return paths
 
 
 def backend_ratios(backend, by_path, gflop, matmul):
-    """The figures issue 4 and issue 11 set targets for, for one backend."""
+    """The figures issue 4 and issue 11 set targets for, for one backend, from one round's rows."""
     row = by_path[f"{backend} in-process serving_default x1"]
     forward_gflops = gflop / (row["p50_ms"] / 1000)
     batched = [by_path[f"{backend} in-process serving_default batch {batch}"] for batch in BATCHES]
@@ -179,7 +270,40 @@ def backend_ratios(backend, by_path, gflop, matmul):
         / best_batched,
         "grpc_batching_x4_throughput_vs_in_process_batched":
             by_path[f"{backend} gRPC+batching serving_default x4"]["images_per_s"] / best_batched,
-    }
+        "portal_vs_in_process_explain_plus_preprocess_p50": by_path[f"{backend} portal upload-to-result x1"]["p50_ms"]
+        / (by_path[f"{backend} in-process explain x1"]["p50_ms"] + by_path["preprocess x1"]["p50_ms"]),
+    }  # fmt: skip
+
+
+def bench_backend(backend, image, gflop, requests, rounds, logs):
+    """Rows (all rounds pooled), the per-round ratios, the rounds' matmul GFLOP/s and the portal worker's RSS."""
+    with ExitStack() as running:
+        in_process = InProcess(backend)
+        running.callback(in_process.close)
+        server = model_server(backend, logs)
+        running.callback(server.stop)
+        batching_server = batching_model_server(backend, logs)
+        running.callback(batching_server.stop)
+        portal_port, services = portal_in_front_of(server, logs)
+        for service in services:
+            running.callback(service.stop)
+        paths = {"preprocess x1": (local_timer(lambda: prepare(XRAY.read_bytes())), 1, 1),
+                 **backend_paths(backend, in_process, server, batching_server, portal_port, image)}  # fmt: skip
+        for measure, _, _ in paths.values():
+            measure(WARM_UP_CALLS)
+        pooled = {path: ([], 0.0) for path in paths}
+        ratios, matmuls = [], []
+        for _ in range(rounds):
+            matmuls.append(matmul_gflops())
+            this_round = {}
+            for path, (measure, rows_per_call, share) in paths.items():
+                latencies, wall = measure(max(round(requests * share), 5))
+                this_round[path] = summary(path, latencies, wall, rows_per_call)
+                pooled[path] = (pooled[path][0] + latencies, pooled[path][1] + wall)
+            ratios.append(backend_ratios(backend, this_round, gflop, matmuls[-1]))
+        rss = resident_mb(worker_pids(services[0].process.pid)[0])
+    rows = [summary(path, *pooled[path], paths[path][1]) for path in paths]
+    return rows, ratios, matmuls, rss
 
 
 def resident_mb(pid):
@@ -194,29 +318,6 @@ def worker_pids(master_pid):
     return [int(pid) for pid in children]
 
 
-def bench_portal(port, requests):
-    import requests as http
-
-    data = XRAY.read_bytes()
-
-    # The upload-to-result path is the POST and the redirect it answers with (to the result page);
-    # the GET for the CSRF cookie is not timed. The cookie is marked Secure (debug is off), so
-    # over plain HTTP on loopback it is sent by hand.
-    token = http.get(f"http://127.0.0.1:{port}/upload", timeout=30).cookies["csrftoken"]
-
-    def post():
-        response = http.post(
-            f"http://127.0.0.1:{port}/upload",
-            files={"image": (XRAY.name, data, "image/jpeg")},
-            data={"csrfmiddlewaretoken": token},
-            cookies={"csrftoken": token},
-            timeout=60,
-        )
-        assert response.status_code == 200 and "Model densenet" in response.text, response.status_code
-
-    return [summary(f"portal upload-to-result x{clients}", *timed(post, requests, clients)) for clients in (1, 4)]
-
-
 def installed(backend):
     if backend == "tensorflow":
         return True
@@ -227,72 +328,47 @@ def installed(backend):
     return any((version / "openvino").is_dir() for version in MODEL_DIR.iterdir())
 
 
+def median_and_spread(rounds):
+    """{figure: {"median", "min", "max"}} over the rounds' ratio dicts."""
+    return {
+        name: {"median": statistics.median(values), "min": min(values), "max": max(values)}
+        for name, values in ((name, [ratio[name] for ratio in rounds]) for name in rounds[0])
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=120, help="per path and round (batched: per row)")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated, of " + ", ".join(BACKENDS))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     backends = [backend for backend in args.backends.split(",") if installed(backend)]
 
     gflop = in_child(saved_model_gflop)
-    matmul = matmul_gflops()
     image = prepare(XRAY.read_bytes())
-    preprocess_latencies, wall = timed(lambda: prepare(XRAY.read_bytes()), args.requests, 1)
-    rows = [summary("preprocess x1", preprocess_latencies, wall)]
     logs = Path(tempfile.mkdtemp(prefix="bench-"))
-    for backend in backends:
-        rows += in_child(bench_in_process, backend, image, args.requests)
-        rows += bench_grpc_batching(backend, image, args.requests, logs)
-        server = model_server(backend, logs)
-        try:
-            rows += bench_grpc(server.target, image, args.requests, f"{backend} gRPC")
-        finally:
-            server.stop()
-
-    backend = backends[-1]  # the portal runs against the fastest backend measured
-    mongo_port, portal_port = free_port(), free_port()
-    mongo = start_mongo(mongo_port)
-    server = model_server(backend, logs)
-    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-only", "DJANGO_SECURE_SSL_REDIRECT": "0",
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "MONGO_URI": mongo_uri(mongo_port), "MODEL_SERVER": server.target}
-    portal = None
-    try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, check=True,
-                       cwd=REPO_ROOT)
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env,
-                       check=True, cwd=REPO_ROOT)
-        portal = start_gunicorn(portal_port, env, logs / "portal.log", workers=1)
-        rows += bench_portal(portal_port, args.requests)
-        portal_rss = max(resident_mb(pid) for pid in worker_pids(portal.process.pid))
-    finally:
-        for service in (portal, server, mongo):
-            if service is not None:
-                service.stop()
-    matmul = max(matmul, matmul_gflops())  # the CPU's best of the two, at the start and the end of the run
-
-    by_path = {row["path"]: row for row in rows}
-    ratios = {name: backend_ratios(name, by_path, gflop, matmul) for name in backends}
-    ratios[backend]["portal_vs_in_process_explain_plus_preprocess_p50"] = by_path["portal upload-to-result x1"][
-        "p50_ms"
-    ] / (by_path[f"{backend} in-process explain x1"]["p50_ms"] + by_path["preprocess x1"]["p50_ms"])
-    report = {
-        "rows": rows,
-        "ratios": ratios,
-        "portal_backend": backend,
-        "model_gflop_per_image": gflop,
-        "matmul_float32_gflops": matmul,
-        "portal_worker_rss_mb": portal_rss,
-        "cpu_count": os.cpu_count(),
-        "load_average": os.getloadavg(),
-    }
+    report = {"backends": {}, "model_gflop_per_image": gflop, "cpu_count": os.cpu_count(), "rounds": args.rounds}
     print(f"{'path':52} {'p50 ms':>9} {'p95 ms':>9} {'img/s':>8}")
-    for row in rows:
-        print(f"{row['path']:52} {row['p50_ms']:9.1f} {row['p95_ms']:9.1f} {row['images_per_s']:8.1f}")
-    for name, values in ratios.items():
-        print(name + ": " + ", ".join(f"{key} {value:.2f}" for key, value in values.items()))
-    print(f"model: {gflop:.3f} GFLOP/image; numpy float32 matmul {matmul:.1f} GFLOP/s")
-    print(f"portal worker resident memory: {portal_rss:.0f} MB; load average at the end {os.getloadavg()[0]:.1f}")
+    for backend in backends:
+        rows, ratios, matmuls, rss = bench_backend(backend, image, gflop, args.requests, args.rounds, logs)
+        figures = median_and_spread(ratios)
+        report["backends"][backend] = {
+            "rows": rows,
+            "ratios": figures,
+            "ratios_by_round": ratios,
+            "matmul_float32_gflops_by_round": matmuls,
+            "portal_worker_rss_mb": rss,
+        }
+        for row in rows:
+            print(f"{row['path']:52} {row['p50_ms']:9.1f} {row['p95_ms']:9.1f} {row['images_per_s']:8.1f}")
+        print(f"{backend}, median of {args.rounds} rounds (min-max):")
+        for name, value in figures.items():
+            print(f"  {name:52} {value['median']:6.2f} ({value['min']:.2f}-{value['max']:.2f})")
+        print(f"  matmul GFLOP/s by round: {', '.join(f'{value:.0f}' for value in matmuls)}; "
+              f"portal worker resident memory {rss:.0f} MB")  # fmt: skip
+    print(f"model: {gflop:.3f} GFLOP/image; load average at the end {os.getloadavg()[0]:.1f}")
+    report["load_average"] = os.getloadavg()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
