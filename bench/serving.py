@@ -15,8 +15,9 @@ in each round: this machine's speed drifts by 10-20% from one minute to the next
 measured minutes after another would carry that drift into their ratio. Each ratio is computed
 within a round, with that round's float32 matmul, and the median over the rounds is reported
 (with the spread); the latency rows pool all rounds. It prints p50/p95 latency and images/s, the
-ratios the serving issues set targets for, the model's GFLOP per image, and the portal worker's
-resident memory.
+ratios the serving issues set targets for, the model's GFLOP per image, the portal worker's
+resident memory, and the CPU time each process spends on one portal upload (on 2 cores, the
+portal's and the database's CPU time is time the model cannot have).
 """
 
 import argparse
@@ -308,19 +309,34 @@ def bench_backend(backend, image, gflop, requests, rounds, logs):
                  **backend_paths(backend, in_process, server, batching_server, portal_port, image)}  # fmt: skip
         for measure, _, _ in paths.values():
             measure(WARM_UP_CALLS)
+        portal_worker = worker_pids(services[0].process.pid)[0]
+        processes = {"model server": server.service.process.pid, "portal worker": portal_worker,
+                     "MongoDB stand-in": services[1].process.pid, "client": os.getpid()}  # fmt: skip
+        portal_x1 = f"{backend} portal upload-to-result x1"
         pooled = {path: ([], 0.0) for path in paths}
-        ratios, matmuls = [], []
+        ratios, matmuls, cpu_per_upload = [], [], []
         for _ in range(rounds):
             matmuls.append(matmul_gflops())
             this_round = {}
             for path, (measure, rows_per_call, share) in paths.items():
+                before = {name: cpu_seconds(pid) for name, pid in processes.items()}
                 latencies, wall = measure(max(round(requests * share), 5))
+                if path == portal_x1:
+                    cpu_per_upload.append({name: (cpu_seconds(pid) - before[name]) / len(latencies) * 1000
+                                           for name, pid in processes.items()})  # fmt: skip
                 this_round[path] = summary(path, latencies, wall, rows_per_call)
                 pooled[path] = (pooled[path][0] + latencies, pooled[path][1] + wall)
             ratios.append(backend_ratios(backend, this_round, gflop, matmuls[-1]))
-        rss = resident_mb(worker_pids(services[0].process.pid)[0])
+        rss = resident_mb(portal_worker)
     rows = [summary(path, *pooled[path], paths[path][1]) for path in paths]
-    return rows, ratios, matmuls, rss
+    cpu_ms = {name: statistics.median(entry[name] for entry in cpu_per_upload) for name in processes}
+    return rows, ratios, matmuls, rss, cpu_ms
+
+
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def resident_mb(pid):
@@ -368,7 +384,7 @@ def main(argv=None):
     report = {"backends": {}, "model_gflop_per_image": gflop, "cpu_count": os.cpu_count(), "rounds": args.rounds}
     print(f"{'path':52} {'p50 ms':>9} {'p95 ms':>9} {'img/s':>8}")
     for backend in backends:
-        rows, ratios, matmuls, rss = bench_backend(backend, image, gflop, args.requests, args.rounds, logs)
+        rows, ratios, matmuls, rss, cpu_ms = bench_backend(backend, image, gflop, args.requests, args.rounds, logs)
         figures = median_and_spread(ratios)
         report["backends"][backend] = {
             "rows": rows,
@@ -376,6 +392,7 @@ def main(argv=None):
             "ratios_by_round": ratios,
             "matmul_float32_gflops_by_round": matmuls,
             "portal_worker_rss_mb": rss,
+            "cpu_ms_per_portal_upload_x1": cpu_ms,
         }
         for row in rows:
             print(f"{row['path']:52} {row['p50_ms']:9.1f} {row['p95_ms']:9.1f} {row['images_per_s']:8.1f}")
@@ -384,6 +401,7 @@ def main(argv=None):
             print(f"  {name:52} {value['median']:6.2f} ({value['min']:.2f}-{value['max']:.2f})")
         print(f"  matmul GFLOP/s by round: {', '.join(f'{value:.0f}' for value in matmuls)}; "
               f"portal worker resident memory {rss:.0f} MB")  # fmt: skip
+        print("  CPU ms per portal upload (x1), by process: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu_ms.items()))
     print(f"model: {gflop:.3f} GFLOP/image; load average at the end {os.getloadavg()[0]:.1f}")
     report["load_average"] = os.getloadavg()
     if args.out:
