@@ -24,10 +24,9 @@ PENDING = "pending"  # the reading filter's word for "no prediction yet"
 BY_SEVERITY = "severity"  # the order option's word for "most severe first"
 
 
-def triage_order(cases):
-    """Highest COVID-19 score first, then oldest. Cases the model could not score (prediction pending,
-    or not a chest X-ray) go between the positive and the negative readings, oldest first: the model
-    cannot rank them, so they come before every case it called negative but after those it flagged."""
+def _with_triage_score(cases):
+    """Each case's `tier` (COVID-19-like 0, unscored 1, not COVID-19-like 2) and `score` (p_covid of a scored
+    reading, else None): what triage orders by and the worklist shows, whichever order it is in."""
     scored = [Reading.COVID_PATTERN, Reading.NO_COVID_PATTERN]
     return cases.annotate(
         tier=models.Case(
@@ -36,15 +35,24 @@ def triage_order(cases):
             default=models.Value(1),
         ),
         score=models.Case(models.When(prediction__reading__in=scored, then="prediction__p_covid"), default=None),
-    ).order_by("tier", models.F("score").desc(nulls_last=True), "created_at")
+    )
+
+
+def triage_order(cases):
+    """Highest COVID-19 score first, then oldest. Cases the model could not score (prediction pending,
+    or not a chest X-ray) go between the positive and the negative readings, oldest first: the model
+    cannot rank them, so they come before every case it called negative but after those it flagged."""
+    return _with_triage_score(cases).order_by("tier", models.F("score").desc(nulls_last=True), "created_at")
 
 
 def severity_order(cases):
     """Greatest extent first, then greatest opacity, then oldest. Only COVID-19-like readings have a severity;
     every other case (and every case saved before the model gave one) comes after, oldest first."""
-    return cases.annotate(
-        extent=models.F("prediction__severity_extent"), opacity=models.F("prediction__severity_opacity")
-    ).order_by(models.F("extent").desc(nulls_last=True), models.F("opacity").desc(nulls_last=True), "created_at")
+    return (
+        _with_triage_score(cases)
+        .annotate(extent=models.F("prediction__severity_extent"), opacity=models.F("prediction__severity_opacity"))
+        .order_by(models.F("extent").desc(nulls_last=True), models.F("opacity").desc(nulls_last=True), "created_at")
+    )
 
 
 def worklist(*, status=Status.AWAITING_REVIEW, reading="", since: date | None = None, until: date | None = None,

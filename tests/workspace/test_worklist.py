@@ -63,6 +63,8 @@ def test_order_by_severity_puts_the_most_severe_first_and_cases_without_one_last
     ]  # fmt: skip
     cells = re.findall(r"<td class=\"text-end\" data-severity>([^<]*)</td>", page.content.decode())
     assert cells == ["6.2 / 4.1", "6.2 / 3.0", "1.5 / 1.0", "—", "—", "—"]
+    scores = re.findall(r"<td class=\"text-end\">([^<]*)</td>", page.content.decode())
+    assert scores == ["80.0%", "70.0%", "90.0%", "95.0%", "—", "20.0%"]  # the score column shows in this order too
     assert [c.patient_name for c in worklist(order="severity")] == names(page)
     triage = as_clinician.get("/workspace/cases")
     assert names(triage)[:4] == ["saved before severity", "mild", "severe", "as extensive, less opaque"]
