@@ -18,13 +18,14 @@ from django.utils import timezone
 
 from portal.audit.models import Event
 from portal.audit.services import case_history, record
-from portal.cases.models import Case
+from portal.cases.forms import CaseForm
+from portal.cases.models import Case, Prediction
 
 FORMAT = "covid19-prognosis/case-export"
 VERSION = 1
-ANSWERS = ["patient_name", "age", "sex", "email", "phone", "symptoms", "onset_date", "test_status"]
-PREDICTION = ["probabilities", "p_covid", "threshold", "reading", "ood_score", "ood_threshold", "model_name",
-              "model_version", "made_at"]  # fmt: skip
+ANSWERS = CaseForm.Meta.fields  # what the patient answered
+# Every stored field of the prediction; the heatmap is a file beside case.json.
+PREDICTION = [field.name for field in Prediction._meta.concrete_fields if field.name != "heatmap"]
 
 
 def export_case(case: Case, user, request, *, via: str, username="") -> bytes:

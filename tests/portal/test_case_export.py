@@ -14,6 +14,7 @@ from django.db import connection
 from portal.audit.models import AuditEvent
 from portal.cases.models import Case
 from portal.screening import pending
+from portal.screening.analysis import SEVERITY_OUTPUTS
 from portal.workspace.services import amend_advice, give_advice
 from tests.api.conftest import fresh_throttles, headers, issue  # noqa: F401 (fixtures)
 from tests.portal.flow import XRAY
@@ -72,8 +73,9 @@ def test_the_zip_holds_what_mongodb_holds(client, clinician, reviewed_case):  # 
 
     prediction, stored_prediction = exported["prediction"], document["prediction"]
     for field in ("probabilities", "p_covid", "threshold", "reading", "ood_score", "ood_threshold", "model_name",
-                  "model_version"):  # fmt: skip
-        assert prediction[field] == stored_prediction[field], field
+                  "model_version", *SEVERITY_OUTPUTS):  # fmt: skip
+        assert prediction[field] == stored_prediction.get(field), field
+    assert prediction["severity_extent"] is not None  # the sample X-ray reads COVID-19-like: severity is stored
     assert files["upload.jpg"] == stored(document["upload"]) == XRAY.read_bytes()
     assert files["display.png"] == stored(document["display"])
     assert files["heatmap.png"] == stored(stored_prediction["heatmap"])
