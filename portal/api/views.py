@@ -22,7 +22,7 @@ from portal.cases.export import download, export_case
 from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from portal.screening.analysis import analyse, model_client
-from portal.screening.images import heatmap_levels, heatmap_levels_png
+from portal.screening.images import heatmap_png
 from portal.screening.uploads import body_limit, body_too_large
 from portal.workspace.roles import is_clinician
 from portal.workspace.services import give_advice, worklist
@@ -70,9 +70,8 @@ class Predictions(UploadView):
 
 def heatmap(values):
     """The heatmap as the portal stores it: 8-bit levels in a grey PNG at the model's resolution."""
-    levels = heatmap_levels(values)
-    png = base64.b64encode(heatmap_levels_png(levels)).decode()
-    return {"media_type": "image/png", "width": levels.shape[1], "height": levels.shape[0], "data": png}
+    png = base64.b64encode(heatmap_png(values)).decode()
+    return {"media_type": "image/png", "width": values.shape[1], "height": values.shape[0], "data": png}
 
 
 class Cases(UploadView, generics.GenericAPIView):

@@ -25,6 +25,11 @@ def case_files():
     return storages["cases"]
 
 
+def case_file_prefix(reference: str) -> str:
+    """Every GridFS file of a case is named under this."""
+    return f"cases/{reference}/"
+
+
 def new_reference():
     """192 random bits, URL-safe: the case link is the patient's only key to the case."""
     return secrets.token_urlsafe(24)

@@ -12,22 +12,19 @@ The audit trail keeps one event per deleted case, naming it by reference only.
 
 import logging
 import re
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
-import gridfs
-from django.db import connection
 from django.utils import timezone
 
 from portal.audit.models import Event
 from portal.audit.services import record
-from portal.cases.models import Advice, Case, case_files
+from portal.cases.models import Advice, Case, case_file_prefix, case_files
 from portal.screening import pending
 
 logger = logging.getLogger(__name__)
 
-CASE_FILE_NAME = re.compile(r"^cases/(?P<reference>[^/]+)/")  # as services.CaseFiles names them
+CASE_FILE_NAME = re.compile(r"^cases/(?P<reference>[^/]+)/")  # as case_file_prefix() names them
 ORPHAN_AGE = timedelta(days=1)
 ACTOR = "command:purge_expired_cases"  # who the audit trail says deleted the case
 
@@ -65,15 +62,15 @@ def purge_expired_cases(*, dry_run=False, now=None) -> Purge:
 
 def _files_of(reference) -> list:
     """GridFS ids of every file stored under the case's name, duplicates from retries included."""
-    pattern = "^" + re.escape(f"cases/{reference}/")
-    return [entry["_id"] for entry in _file_entries().find({"filename": {"$regex": pattern}}, {"_id": 1})]
+    pattern = "^" + re.escape(case_file_prefix(reference))
+    return [entry["_id"] for entry in case_files().entries().find({"filename": {"$regex": pattern}}, {"_id": 1})]
 
 
 def _orphan_files(now) -> list:
     """Files of cases that have no document, old enough that no save in progress can still claim them."""
     old = [
         (entry["_id"], match["reference"])
-        for entry in _file_entries().find({"uploadDate": {"$lt": now - ORPHAN_AGE}}, {"filename": 1})
+        for entry in case_files().entries().find({"uploadDate": {"$lt": now - ORPHAN_AGE}}, {"filename": 1})
         if (match := CASE_FILE_NAME.match(entry["filename"]))
     ]  # fmt: skip
     kept = set(Case.objects.filter(reference__in={ref for _, ref in old}).values_list("reference", flat=True))
@@ -82,12 +79,5 @@ def _orphan_files(now) -> list:
 
 def _delete(ids, dry_run) -> int:
     if not dry_run:
-        bucket = gridfs.GridFSBucket(connection.database, bucket_name=case_files().bucket)
-        for file_id in ids:
-            with suppress(gridfs.errors.NoFile):  # another run deleted it first
-                bucket.delete(file_id)
+        case_files().delete_ids(ids)
     return len(ids)
-
-
-def _file_entries():
-    return connection.database[f"{case_files().bucket}.files"]

@@ -16,10 +16,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pymongo.errors import PyMongoError
 
-from portal.cases.models import Case, Prediction, case_files
+from portal.cases.models import Case, Prediction, case_file_prefix, case_files
 from portal.observability.metrics import record_case_saved
 from portal.screening.analysis import SEVERITY_OUTPUTS, Analysis, analyse
-from portal.screening.images import heatmap_levels, heatmap_levels_png, xray_png
+from portal.screening.images import heatmap_png, xray_png
 from preprocess import prepare
 from serving.client import ModelServerError
 
@@ -93,7 +93,7 @@ def _prediction(files, analysis: Analysis) -> Prediction:
     """The heatmap gets a name of its own: requests completing the same case at once would otherwise both
     write `heatmap.png` (the storage's free-name check races), and the one that loses would delete, by that
     name, the file the winner's prediction refers to."""
-    heatmap = heatmap_levels_png(heatmap_levels(analysis.heatmap))
+    heatmap = heatmap_png(analysis.heatmap)
     return Prediction(
         probabilities=analysis.probabilities,
         p_covid=analysis.p_covid,
@@ -113,7 +113,7 @@ class CaseFiles:
     """The GridFS files written for one case, so that a failure can take them back."""
 
     def __init__(self, case: Case):
-        self.prefix = f"cases/{case.reference}/"
+        self.prefix = case_file_prefix(case.reference)
         self.names = []
 
     def store(self, filename: str, data: bytes) -> str:

@@ -4,6 +4,8 @@ Files are found by name (GridFS ``filename``) in one bucket of the default conne
 so tests use their test database. There are no public URLs: views read a file and decide who sees it.
 """
 
+from contextlib import suppress
+
 import gridfs
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
@@ -19,8 +21,16 @@ class GridFSStorage(Storage):
     def _gridfs(self):
         return gridfs.GridFSBucket(connection.database, bucket_name=self.bucket)
 
-    def _files(self):
+    def entries(self):
+        """The bucket's file documents (name, length, upload date), for queries the Storage API has no word for."""
         return connection.database[f"{self.bucket}.files"]
+
+    def delete_ids(self, ids):
+        """Delete files by GridFS id; one already gone (another request deleted it first) is no error."""
+        gridfs_bucket = self._gridfs()
+        for file_id in ids:
+            with suppress(gridfs.errors.NoFile):
+                gridfs_bucket.delete(file_id)
 
     def _open(self, name, mode="rb"):
         if mode != "rb":
@@ -37,15 +47,13 @@ class GridFSStorage(Storage):
         return name
 
     def exists(self, name):
-        return self._files().count_documents({"filename": name}, limit=1) > 0
+        return self.entries().count_documents({"filename": name}, limit=1) > 0
 
     def delete(self, name):
-        gridfs_bucket = self._gridfs()
-        for entry in self._files().find({"filename": name}, {"_id": 1}):
-            gridfs_bucket.delete(entry["_id"])
+        self.delete_ids([entry["_id"] for entry in self.entries().find({"filename": name}, {"_id": 1})])
 
     def size(self, name):
-        entry = self._files().find_one({"filename": name}, {"length": 1})
+        entry = self.entries().find_one({"filename": name}, {"length": 1})
         if entry is None:
             raise FileNotFoundError(name)
         return entry["length"]

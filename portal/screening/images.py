@@ -45,5 +45,6 @@ def heatmap_levels(heatmap: np.ndarray) -> np.ndarray:
     return np.round(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def heatmap_levels_png(levels: np.ndarray) -> bytes:
-    return png(Image.fromarray(levels, mode="L"))
+def heatmap_png(heatmap: np.ndarray) -> bytes:
+    """The heatmap as a saved case stores it and the pages and the API send it: a grey PNG of its levels."""
+    return png(Image.fromarray(heatmap_levels(heatmap), mode="L"))

@@ -11,7 +11,7 @@ from django.urls import reverse
 from portal.screening import pending
 from portal.screening.analysis import Reading, analyse
 from portal.screening.forms import UploadForm, oversized_upload_form
-from portal.screening.images import data_uri, heatmap_levels, heatmap_levels_png, xray_preview_uri
+from portal.screening.images import data_uri, heatmap_png, xray_preview_uri
 from portal.screening.outages import database_required, unavailable
 from portal.screening.privacy import no_referrer, private_page
 from portal.screening.uploads import body_too_large
@@ -82,5 +82,5 @@ def read(image: PreparedImage) -> dict:
     analysis = analyse(image)
     context = {"analysis": analysis}
     if analysis.reading != Reading.NOT_A_CHEST_XRAY:  # a heatmap over something else means nothing
-        context["heatmap_uri"] = data_uri(heatmap_levels_png(heatmap_levels(analysis.heatmap)))
+        context["heatmap_uri"] = data_uri(heatmap_png(analysis.heatmap))
     return context
