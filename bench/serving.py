@@ -42,12 +42,14 @@ from devtools.sample_xrays import BENCHMARK_XRAY
 from devtools.services import REPO_ROOT, free_port, mongo_uri, start_gunicorn, start_mongo
 from preprocess import INPUT_SIZE, prepare
 from serving.client import ModelClient
+from serving.server.manager import versions_on_disk
+from serving.server.openvino_backend import OPENVINO_DIR
 from serving.testing import start_model_server
 
-BACKENDS = ("tensorflow", "openvino")
 BATCHES = (4, 8, 16)
 WARM_UP_CALLS = 10  # per path before the first round: first calls allocate (infer requests, threads, buffers)
 
+BACKENDS = ("tensorflow", "openvino")  # serving.server.servable's; importing it would load TensorFlow here
 XRAY = BENCHMARK_XRAY
 MODEL_DIR = REPO_ROOT / "serving/models/densenet"
 INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
@@ -116,7 +118,7 @@ def saved_model_gflop():
 
 
 def latest_version_dir():
-    return max((p for p in MODEL_DIR.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+    return MODEL_DIR / str(max(versions_on_disk(MODEL_DIR)))
 
 
 class InProcess:
@@ -305,7 +307,8 @@ def bench_backend(backend, image, gflop, requests, rounds, logs):
         portal_port, services = portal_in_front_of(server, logs)
         for service in services:
             running.callback(service.stop)
-        paths = {"preprocess x1": (local_timer(lambda: prepare(XRAY.read_bytes())), 1, 1),
+        xray = XRAY.read_bytes()
+        paths = {"preprocess x1": (local_timer(lambda: prepare(xray)), 1, 1),
                  **backend_paths(backend, in_process, server, batching_server, portal_port, image)}  # fmt: skip
         for measure, _, _ in paths.values():
             measure(WARM_UP_CALLS)
@@ -358,7 +361,7 @@ def installed(backend):
         import openvino  # noqa: F401
     except ImportError:
         return False
-    return any((version / "openvino").is_dir() for version in MODEL_DIR.iterdir())
+    return any((version / OPENVINO_DIR).is_dir() for version in MODEL_DIR.iterdir())
 
 
 def median_and_spread(rounds):

@@ -142,24 +142,17 @@ def http_ok(url, timeout=1.0):
 
 def start_portal(port, env, log_path=None):
     """The Django portal on Django's own server (gunicorn is the production server)."""
-    service = Service(
-        name="portal",
-        argv=[sys.executable, "manage.py", "runserver", f"{LOOPBACK}:{port}", "--noreload"],
-        port=port,
-        env=env,
-        log_path=log_path,
-    )
-    return service.start(ready=lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"))
+    argv = [sys.executable, "manage.py", "runserver", f"{LOOPBACK}:{port}", "--noreload"]
+    return _start_portal_process("portal", argv, port, env, log_path)
 
 
 def start_gunicorn(port, env, log_path=None, workers=2, threads=4):
     """The portal as Dockerfile.portal runs it in production: gunicorn, threaded workers, no access log."""
-    service = Service(
-        name="portal (gunicorn)",
-        argv=[sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"{LOOPBACK}:{port}",
-              "--workers", str(workers), "--threads", str(threads), "--timeout", "60"],
-        port=port,
-        env=env,
-        log_path=log_path,
-    )  # fmt: skip
+    argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"{LOOPBACK}:{port}",
+            "--workers", str(workers), "--threads", str(threads), "--timeout", "60"]  # fmt: skip
+    return _start_portal_process("portal (gunicorn)", argv, port, env, log_path)
+
+
+def _start_portal_process(name, argv, port, env, log_path):
+    service = Service(name=name, argv=argv, port=port, env=env, log_path=log_path)
     return service.start(ready=lambda: http_ok(f"http://{LOOPBACK}:{port}/healthz"))

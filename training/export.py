@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from preprocess import INPUT_SIZE
 from serving.convert import convert
+from serving.server.manager import versions_on_disk
 from training.model import COVID, Network
 from training.ood import Mahalanobis
 
@@ -139,8 +140,7 @@ def restore(version: Path, net: Network) -> tuple[float, Mahalanobis, float]:
 
 def next_version(base_dir: Path) -> int:
     """One past the highest integer version folder under a TF Serving base folder (1 if there is none)."""
-    base = Path(base_dir)
-    return max((int(p.name) for p in base.iterdir() if p.name.isdigit()), default=0) + 1 if base.exists() else 1
+    return max(versions_on_disk(Path(base_dir)), default=0) + 1
 
 
 def export(module: ServingModule, base_dir: Path, version: int) -> Path:

@@ -53,8 +53,9 @@ class _CompiledGraph:
     let some callers wait seconds under load)."""
 
     def __init__(self, core, xml: Path, config: dict):
-        self._any_rows = core.compile_model(core.read_model(xml), "CPU", config)
-        one_row = core.read_model(xml)
+        any_rows = core.read_model(xml)
+        self._any_rows = core.compile_model(any_rows, "CPU", config)
+        one_row = any_rows.clone()
         one_row.reshape({port: _with_one_row(port.get_partial_shape()) for port in one_row.inputs})
         self._one_row = core.compile_model(one_row, "CPU", config)
         self._local = threading.local()

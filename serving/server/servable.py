@@ -73,8 +73,8 @@ class Servable:
         self._model = None
         if set(keys) - set(functions):
             self._model = tf.saved_model.load(str(path), tags=[SERVE_TAG])
-            for key, function in self._model.signatures.items():
-                functions.setdefault(key, partial(_execute, function))
+            for key in keys:
+                functions.setdefault(key, partial(_execute, self._model.signatures[key]))
                 self.backends.setdefault(key, TENSORFLOW)
         self._runners = {key: Batcher(run, batching) if batching else run for key, run in functions.items()}
 
