@@ -5,16 +5,14 @@ import base64
 import json
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from portal.api.models import ApiKey
 from tests.api.conftest import ALL_SCOPES, as_json, headers
-from tests.portal.test_upload_fuzz import DAMAGED_DICOM, files
+from tests.portal.test_upload_fuzz import DAMAGED_DICOM, FUZZ, files
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::UserWarning")]
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 PROBLEMS = {400, 413, 415, 422}
 
 

@@ -7,28 +7,19 @@ import logging.config
 from datetime import datetime
 
 import pytest
+from django.conf import settings
 
 from portal.observability.json_logging import JsonFormatter
-
-# The LOGGING the settings use in production (see docs/deployment.md, "Logs").
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "portal.observability.json_logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-}
-
 
 EMAIL = "jane@example.org"
 
 
 @pytest.fixture
 def log():
-    """A logger writing into a string through the formatter LOGGING declares, built the way
+    """A logger writing into a string through the JSON formatter the settings' LOGGING declares, built the way
     dictConfig builds it (without reconfiguring the test run's own logging)."""
-    formatter_config = dict(LOGGING["formatters"]["json"])
-    formatter = logging.config.DictConfigurator(LOGGING).configure_formatter(formatter_config)
+    formatter_config = dict(settings.LOGGING["formatters"]["json"])
+    formatter = logging.config.DictConfigurator(settings.LOGGING).configure_formatter(formatter_config)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)

@@ -12,9 +12,9 @@ from django.db import connection
 from portal.cases.models import Case
 from portal.cases.services import complete_prediction, save_case
 from tests.portal.flow import XRAY
-from tests.portal.test_cases import empty_gridfs, model_server_down  # noqa: F401 (fixture)
+from tests.portal.test_cases import model_server_down  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_gridfs")]
 REQUESTS = 4
 
 

@@ -10,9 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def storage():
-    connection.database.drop_collection("case_files.files")
-    connection.database.drop_collection("case_files.chunks")
+def storage(empty_gridfs):
     return storages["cases"]
 
 

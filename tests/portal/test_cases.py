@@ -26,14 +26,7 @@ from preprocess import prepare
 from serving.client import ModelClient
 from tests.portal.flow import PDF, XRAY, answers, inline_code, upload
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_gridfs():
-    """GridFS buckets are not Django models, so the flush between tests leaves them: start each test empty."""
-    for collection in ("case_files.files", "case_files.chunks"):
-        connection.database.drop_collection(collection)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_gridfs")]
 
 
 def case_files():

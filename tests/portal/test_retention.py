@@ -17,14 +17,7 @@ from portal.screening.models import PendingUploadPart
 from tests.portal.flow import XRAY
 from tests.workspace.conftest import CLINICIAN, account, roles  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_gridfs():
-    """GridFS buckets are not Django models, so the flush between tests leaves them: start each test empty."""
-    for collection in ("case_files.files", "case_files.chunks"):
-        connection.database.drop_collection(collection)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_gridfs")]
 
 
 def saved(name, *, expired):

@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 
 from portal.screening import pending
 from tests.portal.flow import XRAY, answers
-from tests.preprocess.test_fuzz import SEEDS, dicom_with
-
-# A DICOM whose damaged header made preprocess raise AttributeError, a 500 here (test_fuzz.py has the others).
-DAMAGED_DICOM = dicom_with(b"1.2.840.10008.1.2.1\0", b"1.2.840.10008.1\\2.1\0")
+from tests.preprocess.test_fuzz import DAMAGED_DICOM, SEEDS  # DAMAGED_DICOM was a 500 here before the fix
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore::UserWarning")]
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True,

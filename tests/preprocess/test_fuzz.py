@@ -106,10 +106,14 @@ def dicom_with(old: bytes, new: bytes) -> bytes:
     return SEEDS["dicom"].replace(old, new)
 
 
+# A DICOM whose damaged header (a multi-valued transfer syntax UID) made preprocess raise AttributeError.
+DAMAGED_DICOM = dicom_with(b"1.2.840.10008.1.2.1\0", b"1.2.840.10008.1\\2.1\0")
+
+
 # Crashes the fuzzing found (an AttributeError, a NotImplementedError, a ValueError escaped `prepare`, so the
 # upload page and the API answered 500), kept as explicit examples.
 @pytest.mark.parametrize(("data", "code"), [
-    (dicom_with(b"1.2.840.10008.1.2.1\0", b"1.2.840.10008.1\\2.1\0"), "unsupported_dicom"),  # a multi-valued UID
+    (DAMAGED_DICOM, "unsupported_dicom"),
     (dicom_with(b"1.2.840.10008.1.2.1\0", b"1.2.840.10008.1.2.9\0"), "unsupported_dicom"),  # not a transfer syntax
     (dicom_with(b"(\0\1\1US", b"(\0\1\1U\0"), "corrupt"),  # BitsStored with an unknown value representation
 ])  # fmt: skip
