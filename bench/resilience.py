@@ -16,7 +16,6 @@ error, a hang, a connection failure outside the portal's restart, or a system th
 
 import argparse
 import base64
-import os
 import random
 import re
 import secrets
@@ -37,7 +36,16 @@ import pymongo
 import requests
 
 from devtools.sample_xrays import SAMPLE_XRAYS
-from devtools.services import REPO_ROOT, free_port, http_ok, mongo_uri, start_gunicorn, start_mongo
+from devtools.services import (
+    REPO_ROOT,
+    deployed_portal_env,
+    free_port,
+    http_ok,
+    mongo_uri,
+    prepare_deployed_portal,
+    start_gunicorn,
+    start_mongo,
+)
 from serving.testing import start_model_server
 
 XRAYS = SAMPLE_XRAYS
@@ -236,12 +244,10 @@ class System:
         self.folder = folder
         self.logs = logs
         self.mongo_port, self.grpc_port, self.rest_port, self.portal_port = (free_port() for _ in range(4))
-        self.env = {
-            **os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "MONGO_URI": mongo_uri(self.mongo_port), "MONGO_DB": DATABASE, "MONGO_TIMEOUT_MS": str(MONGO_TIMEOUT_MS),
-            "MODEL_SERVER": f"127.0.0.1:{self.grpc_port}", "MODEL_TIMEOUT": str(MODEL_TIMEOUT_S),
-        }  # fmt: skip
+        self.env = deployed_portal_env(
+            mongo_uri(self.mongo_port), f"127.0.0.1:{self.grpc_port}",
+            MONGO_DB=DATABASE, MONGO_TIMEOUT_MS=str(MONGO_TIMEOUT_MS), MODEL_TIMEOUT=str(MODEL_TIMEOUT_S),
+        )  # fmt: skip
         self.mongo = self.model = self.portal = None
 
     @property
@@ -266,8 +272,7 @@ class System:
     def start(self):
         """Start everything, with one clinician and one API key; returns (clinician's password, API key)."""
         self.start_mongo()
-        for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
-            self.manage(*command).check_returncode()
+        prepare_deployed_portal(self.env)
         password = secrets.token_urlsafe(18)
         self.manage("shell", "-c", CREATE_CLINICIAN, extra_env={"LOAD_PASSWORD": password}).check_returncode()
         created = self.manage("create_api_key", "load-integrator", "--scopes", "predict,cases:read,cases:write",

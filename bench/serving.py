@@ -27,8 +27,6 @@ import multiprocessing
 import os
 import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,7 +37,15 @@ from pathlib import Path
 import numpy as np
 
 from devtools.sample_xrays import BENCHMARK_XRAY
-from devtools.services import REPO_ROOT, free_port, mongo_uri, start_gunicorn, start_mongo
+from devtools.services import (
+    REPO_ROOT,
+    deployed_portal_env,
+    free_port,
+    mongo_uri,
+    prepare_deployed_portal,
+    start_gunicorn,
+    start_mongo,
+)
 from preprocess import INPUT_SIZE, prepare
 from serving.client import ModelClient
 from serving.server.manager import versions_on_disk
@@ -184,18 +190,9 @@ def portal_in_front_of(server, logs):
     """The portal as deployed (gunicorn, threaded worker, debug off) on the MongoDB stand-in: (port, services)."""
     mongo_port, portal_port = free_port(), free_port()
     mongo = start_mongo(mongo_port)
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "MONGO_URI": mongo_uri(mongo_port),
-        "MODEL_SERVER": server.target,
-    }
+    env = deployed_portal_env(mongo_uri(mongo_port), server.target)
     try:
-        for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
-            subprocess.run([sys.executable, "manage.py", *command], env=env, check=True, cwd=REPO_ROOT)
+        prepare_deployed_portal(env)
         portal = start_gunicorn(portal_port, env, logs / "portal.log", workers=1)
     except BaseException:
         mongo.stop()

@@ -7,6 +7,7 @@ exactly the way a developer's machine does. Every child dies with its parent
 
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -151,6 +152,22 @@ def start_gunicorn(port, env, log_path=None, workers=2, threads=4):
     argv = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"{LOOPBACK}:{port}",
             "--workers", str(workers), "--threads", str(threads), "--timeout", "60"]  # fmt: skip
     return _start_portal_process("portal (gunicorn)", argv, port, env, log_path)
+
+
+def deployed_portal_env(mongo, model_server, **settings):
+    """The portal's environment as deployed (debug off, a random secret key), for the benchmarks: on
+    loopback, so without the HTTPS redirect. `settings` adds or overrides variables."""
+    return {
+        **os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "DJANGO_ALLOWED_HOSTS": LOOPBACK, "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "MONGO_URI": mongo, "MODEL_SERVER": model_server, **settings,
+    }  # fmt: skip
+
+
+def prepare_deployed_portal(env):
+    """What a deployment does before the portal starts: the migrate Job, and collectstatic in the image build."""
+    for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *command], env=env, check=True, cwd=REPO_ROOT)
 
 
 def _start_portal_process(name, argv, port, env, log_path):
