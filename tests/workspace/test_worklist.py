@@ -1,7 +1,7 @@
 """The worklist: triage order, filters, search, pagination and counts."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -71,12 +71,15 @@ def test_order_by_severity_puts_the_most_severe_first_and_cases_without_one_last
 
 
 def test_filters_by_status_reading_and_date(as_clinician):
-    case_with(0.9, hours_ago=1, name="today positive")
-    case_with(0.2, hours_ago=1, name="today negative")
-    case_with(None, hours_ago=1, name="today pending")
-    case_with(0.8, hours_ago=1, name="today reviewed", status="reviewed")
-    case_with(0.9, hours_ago=24 * 3, name="three days ago")
     today = timezone.localdate()
+    # An hour ago, or midnight when that was yesterday (the suite may run just after midnight).
+    midnight = datetime.combine(today, time.min, timezone.get_current_timezone())
+    earlier_today = max(timezone.now() - timedelta(hours=1), midnight)
+    case_with(0.9, saved_at=earlier_today, name="today positive")
+    case_with(0.2, saved_at=earlier_today, name="today negative")
+    case_with(None, saved_at=earlier_today, name="today pending")
+    case_with(0.8, saved_at=earlier_today, name="today reviewed", status="reviewed")
+    case_with(0.9, hours_ago=24 * 3, name="three days ago")
 
     def shown(**query):
         return names(as_clinician.get("/workspace/cases", query))
