@@ -10,6 +10,8 @@ training/model.py.) The readings must be equal.
 """
 
 import csv
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ import pytest
 from devtools.sample_xrays import DATA_DIR, SAMPLE_XRAYS
 from preprocess import prepare
 from serving.convert import graphs_to_convert
+from serving.server.openvino_backend import OpenVinoOptions, _Overlap
 from serving.server.servable import OPENVINO, TENSORFLOW, Servable, served_keys
 from serving.tensors import to_tensor_proto
 from tests.serving.model_dirs import COMMITTED_BASE, add_version
@@ -86,6 +89,43 @@ def test_outputs_equal_the_saved_model_at_batch_1(signature, servables, xrays):
 @pytest.mark.parametrize("signature", ["serving_default", "explain", "severity"])
 def test_outputs_equal_the_saved_model_at_batch_16(signature, servables, xrays):
     _assert_same(signature, xrays, servables)
+
+
+def test_the_graph_with_a_stream_per_core_equals_the_saved_model(servables, committed_dir, xrays):
+    """THROUGHPUT everywhere: the compilation that overlapping calls use under LATENCY, checked on its own."""
+    streams = Servable("densenet", 1, committed_dir, backend=OPENVINO, openvino=OpenVinoOptions("THROUGHPUT"))
+    for row in range(len(xrays)):
+        _assert_same("explain", xrays[row : row + 1], {**servables, OPENVINO: streams})
+
+
+def test_calls_that_overlap_each_get_their_own_answer(servables, xrays):
+    """Four callers at once, each X-ray alone: the calls that find another in flight run on the stream graph."""
+    expected = [servables[TENSORFLOW].run("explain", {"image": xrays[row : row + 1]}) for row in range(len(xrays))]
+    start = threading.Barrier(4)
+
+    def caller(offset):
+        start.wait()
+        rows = [(offset + step) % len(xrays) for step in range(len(xrays))]
+        return rows, [servables[OPENVINO].run("explain", {"image": xrays[row : row + 1]}) for row in rows]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(caller, range(0, len(xrays), len(xrays) // 4)))
+    for rows, outputs in answers:
+        for row, actual in zip(rows, outputs, strict=True):
+            for alias, value in expected[row].items():
+                rtol, atol = (OOD_RTOL, 0) if alias == "ood_score" else (0, ATOL)
+                np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"row {row} {alias}")
+
+
+def test_a_call_overlaps_while_another_is_in_flight():
+    overlap = _Overlap()
+    with overlap as first:
+        with overlap as second:
+            assert (first, second) == (False, True)
+        with overlap as third:
+            assert third
+    with overlap as alone_again:
+        assert not alone_again
 
 
 def test_a_version_without_the_ir_falls_back_to_tensorflow(tiny_model, tmp_path):
