@@ -48,7 +48,6 @@ from devtools.services import (
 )
 from serving.testing import start_model_server
 
-XRAYS = SAMPLE_XRAYS
 MODEL_TIMEOUT_S = 4  # the portal's deadline for a model call (production default 10), so a hang is short to show
 MONGO_TIMEOUT_MS = 3000
 HANG_S = 20.0  # a response slower than this counts as a hang
@@ -150,7 +149,7 @@ class Patient(User):
     def visit(self):
         if not self.csrf() and not self.call("patient upload form", "GET", "/upload", 200):
             return
-        xray = self.random.choice(XRAYS)
+        xray = self.random.choice(SAMPLE_XRAYS)
         # The result, or the model's 503 that keeps the upload and links to the save form: either way, go on.
         uploaded = self.call("patient upload", "POST", "/upload", 200, clear_503_will_do=True,
                              data={"csrfmiddlewaretoken": self.csrf()},
@@ -220,7 +219,7 @@ class Integrator(User):
 
     def visit(self):
         headers = {"Authorization": f"Api-Key {self.key}"}
-        xray = self.random.choice(XRAYS)
+        xray = self.random.choice(SAMPLE_XRAYS)
         self.call("api predict", "POST", "/api/v1/predictions", 200, headers=headers,
                   files={"image": (xray.name, xray.read_bytes(), "image/jpeg")})  # fmt: skip
         listed = self.call("api cases list", "GET", "/api/v1/cases", 200, headers=headers)

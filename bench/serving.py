@@ -358,7 +358,7 @@ def installed(backend):
         import openvino  # noqa: F401
     except ImportError:
         return False
-    return any((version / OPENVINO_DIR).is_dir() for version in MODEL_DIR.iterdir())
+    return (latest_version_dir() / OPENVINO_DIR).is_dir()  # the version every path of the benchmark loads
 
 
 def median_and_spread(rounds):

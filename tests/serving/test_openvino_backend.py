@@ -65,15 +65,20 @@ def test_every_signature_is_served_from_one_converted_graph(servables, committed
     assert sorted(path.name for path in (committed_dir / "openvino").iterdir()) == ["explain.bin", "explain.xml"]
 
 
-def _assert_same(signature, batch, servables):
-    inputs = {"image": to_tensor_proto(batch)}
-    _, expected = servables[TENSORFLOW].predict(signature, inputs)
-    _, actual = servables[OPENVINO].predict(signature, inputs)
+def _assert_close(actual, expected, where):
+    """Every output alias of `expected` in `actual`, same shape and dtype, within the tolerances above."""
     assert set(actual) == set(expected)
     for alias, value in expected.items():
         assert actual[alias].shape == value.shape and actual[alias].dtype == value.dtype, alias
         rtol, atol = (OOD_RTOL, 0) if alias == "ood_score" else (0, ATOL)
-        np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"{signature} {alias}")
+        np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"{where} {alias}")
+
+
+def _assert_same(signature, batch, servables):
+    inputs = {"image": to_tensor_proto(batch)}
+    _, expected = servables[TENSORFLOW].predict(signature, inputs)
+    _, actual = servables[OPENVINO].predict(signature, inputs)
+    _assert_close(actual, expected, signature)
     # What the portal shows must not change: the reading and the out-of-distribution verdict.
     for score, cut_off in (("p_covid", "threshold"), ("ood_score", "ood_threshold")):
         if score in expected:  # not in the severity signature
@@ -112,9 +117,7 @@ def test_calls_that_overlap_each_get_their_own_answer(servables, xrays):
         answers = list(pool.map(caller, range(0, len(xrays), len(xrays) // 4)))
     for rows, outputs in answers:
         for row, actual in zip(rows, outputs, strict=True):
-            for alias, value in expected[row].items():
-                rtol, atol = (OOD_RTOL, 0) if alias == "ood_score" else (0, ATOL)
-                np.testing.assert_allclose(actual[alias], value, rtol=rtol, atol=atol, err_msg=f"row {row} {alias}")
+            _assert_close(actual, expected[row], f"row {row}")
 
 
 def test_a_call_overlaps_while_another_is_in_flight():
